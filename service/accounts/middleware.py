@@ -1,0 +1,35 @@
+"""Resolves the session cookie to the viewer (``request.user``) before guards run."""
+
+from __future__ import annotations
+
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from service.accounts.queries import viewer_for_token
+from service.web import SESSION_COOKIE, client_address
+
+_PUBLIC_PREFIXES = ("/static/", "/healthz", "/readyz", "/favicon.ico")
+
+
+class SessionMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope["user"] = None
+            path = scope.get("path", "")
+            if not path.startswith(_PUBLIC_PREFIXES):
+                token = _cookie(scope, SESSION_COOKIE)
+                if token:
+                    scope["user"] = await viewer_for_token(token, client_address(scope))
+        await self.app(scope, receive, send)
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                k, _, v = part.strip().partition("=")
+                if k == name and v:
+                    return v
+    return None

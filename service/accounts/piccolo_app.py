@@ -1,0 +1,11 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig, table_finder
+
+APP_CONFIG = AppConfig(
+    app_name="accounts",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=table_finder(["service.accounts.tables"], exclude_imported=True),
+    migration_dependencies=["service.audit.piccolo_app"],
+    commands=[],
+)

@@ -1,0 +1,119 @@
+"""Reads of accounts: the viewer behind a session, users and roles for the administrator."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from service.accounts import rules
+from service.accounts.actions import now
+from service.accounts.tables import AccessCode, Permission, Role, RolePermission, Session, Account, AccountRole
+from service.accounts.viewer import Viewer
+from service.settings import get_settings
+
+_VIEWER_SQL = """
+SELECT s.id AS session_id, s.expires_at, a.id AS user_id, a.login, a.person AS person_id,
+       p.last_name, p.first_name, p.middle_name
+FROM user_session s
+JOIN account a ON a.id = s.account
+LEFT JOIN person p ON p.id = a.person
+WHERE s.token_hash = {} AND s.ended_at IS NULL AND a.is_active = {}
+"""
+
+_RIGHTS_SQL = """
+SELECT r.code AS role, r.name AS role_name, r.position, pm.code AS permission
+FROM account_role ar
+JOIN role r ON r.id = ar.role
+LEFT JOIN role_permission rp ON rp.role = r.id
+LEFT JOIN permission pm ON pm.id = rp.permission
+WHERE ar.account = {}
+"""
+
+# Sliding expiry: a session in use is extended, but at most once per this interval (one write).
+_EXTEND_EVERY = timedelta(minutes=5)
+
+
+async def viewer_for_token(token: str, address: str) -> Viewer | None:
+    """The signed-in viewer for a session cookie, or None. Two queries, whatever the user."""
+    rows = await Session.raw(_VIEWER_SQL, rules.digest(token), True).run()
+    if not rows:
+        return None
+    row = rows[0]
+    moment = now()
+    expires_at = row["expires_at"]
+    if expires_at <= moment:
+        return None
+    lifetime = timedelta(hours=get_settings().security.session_hours)
+    if moment + lifetime - expires_at > _EXTEND_EVERY:
+        await Session.update({Session.expires_at: moment + lifetime}).where(
+            Session.id == row["session_id"]).run()
+    return await _viewer(row, address)
+
+
+async def _viewer(row: dict, address: str) -> Viewer:
+    rights = await AccountRole.raw(_RIGHTS_SQL, row["user_id"]).run()
+    roles: dict[str, tuple[int, str]] = {}
+    permissions = set()
+    for r in rights:
+        roles[r["role"]] = (r["position"], r["role_name"])
+        if r["permission"]:
+            permissions.add(r["permission"])
+    ordered = sorted(roles.items(), key=lambda item: item[1][0])
+    name = " ".join(x for x in (row.get("last_name"), row.get("first_name"), row.get("middle_name")) if x)
+    return Viewer(
+        user_id=row["user_id"], login=row["login"], person_id=row["person_id"],
+        full_name=name or row["login"], roles=tuple(c for c, _ in ordered),
+        permissions=frozenset(permissions), session_id=row["session_id"], address=address,
+        role_names=tuple(n for _, (_, n) in ordered),
+    )
+
+
+async def viewer_for_user(user_id: int, address: str = "local") -> Viewer:
+    """A viewer without a session (CLI, tests of queries)."""
+    rows = await Account.raw(
+        "SELECT 0 AS session_id, a.id AS user_id, a.login, a.person AS person_id, p.last_name, "
+        "p.first_name, p.middle_name FROM account a LEFT JOIN person p ON p.id = a.person "
+        "WHERE a.id = {}", user_id).run()
+    return await _viewer(rows[0], address)
+
+
+async def role_matrix() -> tuple[list[dict], list[dict], set[tuple[int, str]]]:
+    """Roles, rights (grouped by section) and which role holds which right."""
+    roles = await Role.select().order_by(Role.position).run()
+    perms = await Permission.select().order_by(Permission.section).order_by(Permission.id).run()
+    held = {(r["role"], r["permission.code"]) for r in await RolePermission.select(
+        RolePermission.role, RolePermission.permission.code).run()}
+    return roles, perms, held
+
+
+async def users_page(search: str = "", limit: int = 50, offset: int = 0) -> list[dict]:
+    query = Account.select(Account.id, Account.login, Account.is_active, Account.last_login_at,
+                        Account.person.id, Account.person.last_name, Account.person.first_name,
+                        Account.person.middle_name)
+    if search:
+        like = f"%{search.strip()}%"
+        query = query.where(Account.login.ilike(like) | Account.person.last_name.ilike(like))
+    users = await query.order_by(Account.login).limit(limit).offset(offset).run()
+    ids = [u["id"] for u in users]
+    roles: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        for r in await AccountRole.select(AccountRole.account, AccountRole.role.name).where(
+                AccountRole.account.is_in(ids)).order_by(AccountRole.role.position).run():
+            roles[r["account"]].append(r["role.name"])
+    for u in users:
+        u["roles"] = roles[u["id"]]
+    return users
+
+
+async def user_detail(user_id: int) -> dict | None:
+    user = await Account.select(Account.id, Account.login, Account.is_active, Account.created_at,
+                             Account.last_login_at, Account.person.id, Account.person.last_name,
+                             Account.person.first_name, Account.person.middle_name).where(
+        Account.id == user_id).first().run()
+    if user is None:
+        return None
+    user["roles"] = [r["role.name"] for r in await AccountRole.select(AccountRole.role.name).where(
+        AccountRole.account == user_id).order_by(AccountRole.role.position).run()]
+    user["pending_reset"] = await AccessCode.exists().where(
+        (AccessCode.account == user_id) & (AccessCode.purpose == "reset") & AccessCode.used_at.is_null()
+        & AccessCode.revoked_at.is_null() & (AccessCode.expires_at > now())).run()
+    return user

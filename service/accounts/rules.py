@@ -1,0 +1,93 @@
+"""Pure rules of accounts: passwords, logins, one-time codes, throttling. No I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+# Crockford's base32 without I, L, O, U: nothing to confuse when a code is typed from paper.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_GROUPS, CODE_GROUP_LEN = 3, 4  # 60 bits: XXXX-XXXX-XXXX
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V", "О": "0", "З": "3",
+                             "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H",
+                             "Р": "P", "С": "C", "Т": "T", "Х": "X"})
+LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MIN_PASSWORD = 10
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUPS * CODE_GROUP_LEN))
+    return "-".join(raw[i:i + CODE_GROUP_LEN] for i in range(0, len(raw), CODE_GROUP_LEN))
+
+
+def normalise_code(text: str) -> str | None:
+    """What a person typed → the canonical code, or None if it cannot be one.
+    Case, spaces, dashes and look-alike Cyrillic letters are forgiven."""
+    cleaned = re.sub(r"[\s\-–—]", "", text.upper()).translate(_CONFUSABLE)
+    if len(cleaned) != CODE_GROUPS * CODE_GROUP_LEN or any(c not in CODE_ALPHABET for c in cleaned):
+        return None
+    return "-".join(cleaned[i:i + CODE_GROUP_LEN] for i in range(0, len(cleaned), CODE_GROUP_LEN))
+
+
+def digest(secret: str) -> str:
+    """SHA-256 of a high-entropy secret (session token, one-time code). Such secrets need no
+    slow hash: guessing 60 random bits online is hopeless, and it lets us look them up."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def password_problem(password: str, login: str = "") -> str | None:
+    """Why a new password is not acceptable, in Russian, or None."""
+    if len(password) < MIN_PASSWORD:
+        return f"Пароль должен быть не короче {MIN_PASSWORD} символов"
+    if login and login.lower() in password.lower():
+        return "Пароль не должен содержать логин"
+    if len(set(password)) < 4:
+        return "Пароль слишком простой: в нём почти одни одинаковые символы"
+    return None
+
+
+def login_problem(login: str) -> str | None:
+    if not LOGIN_RE.match(login):
+        return ("Логин: от 3 до 64 символов — строчные латинские буквы, цифры, точка, "
+                "дефис или подчёркивание; начинается с буквы или цифры")
+    return None
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Login throttling: after ``max_failures`` failed logins to one account (or
+    ``address_max_failures`` from one address) within ``window``, logins wait until the
+    oldest counted failure leaves the window."""
+
+    max_failures: int
+    address_max_failures: int
+    window: timedelta
+
+    def wait(self, now: datetime, account_failures: list[datetime],
+             address_failures: list[datetime]) -> timedelta | None:
+        """How long to wait before the next attempt, or None if it may go ahead."""
+        waits = []
+        for failures, limit in ((account_failures, self.max_failures),
+                                (address_failures, self.address_max_failures)):
+            recent = sorted(t for t in failures if now - t < self.window)
+            if len(recent) >= limit:
+                waits.append(recent[-limit] + self.window - now)
+        return max(waits) if waits else None
+
+
+def minutes_text(delta: timedelta) -> str:
+    minutes = max(1, -(-int(delta.total_seconds()) // 60))
+    if minutes % 10 == 1 and minutes % 100 != 11:
+        word = "минуту"
+    elif minutes % 10 in (2, 3, 4) and minutes % 100 not in (12, 13, 14):
+        word = "минуты"
+    else:
+        word = "минут"
+    return f"{minutes} {word}"

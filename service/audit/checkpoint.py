@@ -1,0 +1,157 @@
+"""The installation key and signed checkpoints of the audit chain.
+
+A chain alone proves nothing against someone who can rewrite all of it; a checkpoint is a
+short statement of the chain's head (count, last hash, time), signed with the installation's
+own Ed25519 key kept outside the database. Kept off the server (backups, paper), it lets
+``ezh audit verify`` — or plain ``openssl pkeyutl -verify`` — prove the log was not rewritten.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+PRIVATE_NAME = "installation.key"
+PUBLIC_NAME = "installation.pub"
+HEADER = "ezh: контрольная точка журнала аудита"
+
+
+class CheckpointError(Exception):
+    pass
+
+
+def ensure_installation_key(key_dir: Path) -> Ed25519PrivateKey:
+    """Load the installation key, creating it (mode 0600) on first start."""
+    private_path = key_dir / PRIVATE_NAME
+    if private_path.exists():
+        return load_private_key(key_dir)
+    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    (key_dir / PUBLIC_NAME).write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return key
+
+
+def load_private_key(key_dir: Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key((key_dir / PRIVATE_NAME).read_bytes(), None)
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"ключ установки {key_dir / PRIVATE_NAME} не читается: {exc}") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise CheckpointError(f"{key_dir / PRIVATE_NAME}: это не ключ Ed25519")
+    return key
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"открытый ключ {path} не читается: {exc}") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise CheckpointError(f"{path}: это не ключ Ed25519")
+    return key
+
+
+def fingerprint(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    return ":".join(digest[i:i + 4] for i in range(0, 32, 4))
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    count: int
+    last_hash: str
+    at: datetime
+    key_fingerprint: str
+    school: str
+
+    @property
+    def at_text(self) -> str:
+        return self.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    def statement(self) -> bytes:
+        """The exact bytes that are signed: a few lines a person can read off paper."""
+        return (
+            f"{HEADER}\n"
+            f"школа: {self.school}\n"
+            f"записей: {self.count}\n"
+            f"хеш последней записи: {self.last_hash}\n"
+            f"время: {self.at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
+            f"ключ установки: {self.key_fingerprint}\n"
+        ).encode("utf-8")
+
+    @classmethod
+    def parse(cls, data: bytes) -> Checkpoint:
+        try:
+            lines = data.decode("utf-8").splitlines()
+            if lines[0] != HEADER:
+                raise ValueError("нет заголовка")
+            fields = dict(line.split(": ", 1) for line in lines[1:])
+            return cls(
+                count=int(fields["записей"]),
+                last_hash=fields["хеш последней записи"],
+                at=datetime.strptime(fields["время"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
+                key_fingerprint=fields["ключ установки"],
+                school=fields["школа"],
+            )
+        except (ValueError, KeyError, IndexError, UnicodeDecodeError) as exc:
+            raise CheckpointError(f"это не контрольная точка ezh ({exc})") from exc
+
+
+def write_checkpoint(cp: Checkpoint, key: Ed25519PrivateKey, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = cp.at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = directory / f"checkpoint-{stamp}-{cp.count}.txt"
+    statement = cp.statement()
+    path.write_bytes(statement)
+    path.with_suffix(".txt.sig").write_bytes(key.sign(statement))
+    return path
+
+
+def read_checkpoint(path: Path, public_key: Ed25519PublicKey) -> Checkpoint:
+    """Read a checkpoint and check its signature (``<file>.sig``, raw or base64)."""
+    try:
+        statement = path.read_bytes()
+        signature = Path(str(path) + ".sig").read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"{exc.filename}: {exc.strerror}") from exc
+    if len(signature) != 64:
+        try:
+            signature = base64.b64decode(signature.strip(), validate=True)
+        except ValueError:
+            raise CheckpointError(f"{path}.sig: подпись повреждена") from None
+    try:
+        public_key.verify(signature, statement)
+    except InvalidSignature:
+        raise CheckpointError(
+            f"{path}: подпись не сходится с ключом установки: контрольная точка подделана "
+            "или сделана другой установкой"
+        ) from None
+    cp = Checkpoint.parse(statement)
+    if cp.key_fingerprint != fingerprint(public_key):
+        raise CheckpointError(f"{path}: сделана другой установкой (ключ {cp.key_fingerprint})")
+    return cp
+
+
+def latest_checkpoints(directory: Path) -> list[Path]:
+    if not directory.exists():
+        return []
+    return sorted(directory.glob("checkpoint-*.txt"))

@@ -1,0 +1,94 @@
+"""Writing the audit log. Every ``do_*`` action calls :func:`record` inside its transaction.
+
+Chaining design (see docs/architecture.md): the chain is extended inside the writer's own
+transaction. On PostgreSQL a transaction-level advisory lock serialises the short tail of
+every write transaction (read last row → hash → insert), so rows are chained in commit order
+and the chain cannot fork; on SQLite the IMMEDIATE write lock already serialises writers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from service.audit.chain import GENESIS, canonical_json, row_hash
+from service.audit.tables import AccessLog, AuditEvent
+from service.db import engine
+
+# Arbitrary constant identifying the audit chain's advisory lock.
+CHAIN_LOCK_KEY = 0x657A68_0001
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does a thing and from where: an account, or the system itself (CLI, timers)."""
+
+    user_id: int | None
+    name: str
+    address: str = ""
+
+    @classmethod
+    def system(cls, what: str = "система") -> Actor:
+        return cls(user_id=None, name=what, address="local")
+
+
+class NotInTransaction(RuntimeError):
+    pass
+
+
+async def record(
+    actor: Actor,
+    action: str,
+    object_type: str = "",
+    object_id: Any = "",
+    *,
+    old: Any = None,
+    new: Any = None,
+    reason: str = "",
+) -> int:
+    """Append one row to the audit chain; must run inside ``service.db.atomic()``.
+
+    Returns the row's position in the chain."""
+    db = engine()
+    if db.current_transaction.get() is None:
+        raise NotInTransaction("audit.record must be called inside the action's transaction")
+    if db.engine_type == "postgres":
+        await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", CHAIN_LOCK_KEY).run()
+    last = await (
+        AuditEvent.select(AuditEvent.seq, AuditEvent.hash)
+        .order_by(AuditEvent.seq, ascending=False)
+        .first()
+        .run()
+    )
+    row = {
+        "seq": (last["seq"] + 1) if last else 1,
+        "at": datetime.now(UTC),
+        "actor_id": actor.user_id,
+        "actor_name": actor.name,
+        "address": actor.address,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "old": canonical_json(old),
+        "new": canonical_json(new),
+        "reason": reason or "",
+        "prev_hash": last["hash"] if last else GENESIS,
+    }
+    row["hash"] = row_hash(row)
+    await AuditEvent.insert(AuditEvent(**row)).run()
+    return row["seq"]
+
+
+async def log_access(actor: Actor, person_id: int, what: str) -> None:
+    """Note that ``actor`` opened ``person_id``'s personal record (one insert, no chain)."""
+    await AccessLog.insert(
+        AccessLog(
+            at=datetime.now(UTC),
+            viewer_id=actor.user_id,
+            viewer_name=actor.name,
+            address=actor.address,
+            person_id=person_id,
+            what=what,
+        )
+    ).run()

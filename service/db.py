@@ -1,0 +1,217 @@
+"""The database: one Piccolo engine chosen by ``EZH_DATABASE_URL``, transactions, migrations.
+
+SQLite is the embedded default for a demo; PostgreSQL is the production database. Everything
+above this module is written once for both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from piccolo.apps.migrations.commands.base import BaseMigrationManager
+from piccolo.apps.migrations.tables import Migration
+from piccolo.conf.apps import Finder
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from service.settings import PROJECT_ROOT
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached; the message says where and why, in Russian."""
+
+
+def engine_from_url(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        path = Path(unquote(url[len("sqlite:///"):]))
+        if not path.is_absolute():
+            path = PROJECT_ROOT / path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # timeout: writers wait for each other instead of failing with "database is locked".
+        return SQLiteEngine(path=str(path), timeout=30)
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    config: dict = {
+        "database": unquote(parts.path.lstrip("/")) or "ezh",
+        "user": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+        "host": parts.hostname or query.get("host") or "/run/postgresql",
+        "port": parts.port or int(query.get("port", 5432)),
+    }
+    return PostgresEngine(config={k: v for k, v in config.items() if v is not None})
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def engine() -> Engine:
+    return Migration._meta.db
+
+
+def is_postgres() -> bool:
+    return engine().engine_type == "postgres"
+
+
+def all_tables() -> list:
+    return [*Finder().get_table_classes(), Migration]
+
+
+def use_database(url: str) -> Engine:
+    """Point every table (and Piccolo's engine finder) at the database ``url``."""
+    conf = importlib.import_module("service.piccolo_conf")
+    new = engine_from_url(url)
+    conf.DB = new
+    for table in all_tables():
+        table._meta.db = new
+    return new
+
+
+async def start_pool(max_size: int) -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(min_size=1, max_size=max_size)
+
+
+async def close_pool() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine) and db.pool is not None:
+        await db.close_connection_pool()
+
+
+@contextlib.asynccontextmanager
+async def atomic() -> AsyncIterator[None]:
+    """One write transaction. On SQLite it takes the write lock at BEGIN (IMMEDIATE), so two
+    writers queue instead of one of them failing half-way."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        async with db.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with db.transaction():
+            yield
+
+
+async def ping() -> None:
+    """Raise DatabaseUnavailable unless a trivial query answers."""
+    db = engine()
+    try:
+        await db.run_ddl("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any driver error means "unreachable" here
+        raise DatabaseUnavailable(
+            f"База данных недоступна ({describe_url(_url_of(db))}): {exc}. "
+            "Проверьте EZH_DATABASE_URL и что сервер PostgreSQL запущен."
+        ) from exc
+
+
+def _url_of(db: Engine) -> str:
+    if isinstance(db, SQLiteEngine):
+        return "sqlite:///" + db.path
+    config = db.config  # type: ignore[attr-defined]
+    return f"postgresql://{config.get('user', '')}@{config.get('host')}/{config.get('database')}"
+
+
+# --- migrations -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    applied: list[tuple[str, str]]
+    pending: list[tuple[str, str]]
+    unknown: list[tuple[str, str]]  # applied in the database but absent from the code
+
+    @property
+    def current(self) -> bool:
+        return not self.pending and not self.unknown
+
+
+class MigrationFailed(Exception):
+    pass
+
+
+def _migration_modules() -> list[tuple[str, str, object]]:
+    """(app, migration id, module) in the order they must run: apps by dependency, then id."""
+    manager = BaseMigrationManager()
+    result = []
+    for app_name in manager.get_sorted_app_names():
+        app_config = Finder().get_app_config(app_name)
+        modules = manager.get_migration_modules(app_config.resolved_migrations_folder_path)
+        for migration_id in manager.get_migration_ids(modules):
+            result.append((app_name, migration_id, modules[migration_id]))
+    return result
+
+
+async def migration_state() -> MigrationState:
+    await Migration.create_table(if_not_exists=True).run()
+    rows = await Migration.select(Migration.app_name, Migration.name).run()
+    ran = {(r["app_name"], r["name"]) for r in rows}
+    known = [(app, mid) for app, mid, _ in _migration_modules()]
+    return MigrationState(
+        applied=[k for k in known if k in ran],
+        pending=[k for k in known if k not in ran],
+        unknown=sorted(ran - set(known)),
+    )
+
+
+async def migrate(out=sys.stdout) -> list[tuple[str, str]]:
+    """Run every pending migration, all of them in one transaction: either the database ends
+    up at the newest schema or it stays exactly as it was."""
+    await Migration.create_table(if_not_exists=True).run()
+    state = await migration_state()
+    if state.unknown:
+        app, mid = state.unknown[0]
+        raise MigrationFailed(
+            f"В базе применена миграция {app}/{mid}, которой нет в этой версии ezh: "
+            "база новее программы. Установите ту версию ezh, что работала с этой базой."
+        )
+    pending = set(state.pending)
+    done: list[tuple[str, str]] = []
+    chatter = io.StringIO()  # Piccolo prints emoji progress; we print our own lines
+    try:
+        async with atomic():
+            for app, mid, module in _migration_modules():
+                if (app, mid) not in pending:
+                    continue
+                manager = await module.forwards()
+                with contextlib.redirect_stdout(chatter):
+                    await manager.run()
+                await Migration.insert(Migration(name=mid, app_name=app)).run()
+                done.append((app, mid))
+                print(f"  применена {app}/{mid}", file=out)
+    except Exception as exc:
+        raise MigrationFailed(
+            f"Миграция {app}/{mid} не удалась: {exc}. Изменения отменены, база осталась как была."
+        ) from exc
+    return done
+
+
+async def grant_service_role(role: str, append_only: tuple[str, ...]) -> None:
+    """Give the service's own PostgreSQL role what it needs and no more: read and write the
+    journal's tables, only INSERT and SELECT on the append-only logs, nothing on migrations."""
+    if not is_postgres():
+        return
+    db = engine()
+    quoted = '"' + role.replace('"', '""') + '"'
+    statements = [
+        f"GRANT USAGE ON SCHEMA public TO {quoted}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+        f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON migration FROM {quoted}",
+    ]
+    statements += [f"REVOKE UPDATE, DELETE, TRUNCATE ON {t} FROM {quoted}" for t in append_only]
+    async with atomic():
+        for sql in statements:
+            await db.run_ddl(sql)

@@ -1,0 +1,1 @@
+"""Demo school generator (placeholder; being written)."""

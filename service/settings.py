@@ -1,0 +1,286 @@
+"""Settings: one place for every knob of the installation.
+
+Each field names its environment variable (``EZH_*``) and its key in the configuration file
+(``/etc/ezh/ezh.toml`` or the file named by ``EZH_CONFIG``). Precedence: environment, file,
+default. Everything is validated at start; an error names the bad key in Russian.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = Path("/etc/ezh/ezh.toml")
+
+
+class SettingsError(Exception):
+    """A setting is missing, malformed or out of range; the message names it in Russian."""
+
+
+def _setting(env: str, default: Any, help: str, *, check=None) -> Any:
+    return field(default=default, metadata={"env": env, "help": help, "check": check})
+
+
+def _check_url(value: str) -> str | None:
+    if value.startswith("sqlite:///") or value.startswith(("postgresql://", "postgres://")):
+        return None
+    return "ожидается sqlite:///путь/к/файлу или postgresql://пользователь@хост/база"
+
+
+def _check_port(value: int) -> str | None:
+    return None if 1 <= value <= 65535 else "порт должен быть от 1 до 65535"
+
+
+def _check_positive(value: int) -> str | None:
+    return None if value > 0 else "ожидается положительное число"
+
+
+def _check_timezone(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"неизвестный часовой пояс «{value}» (например, Europe/Moscow)"
+    return None
+
+
+def _check_level(value: str) -> str | None:
+    levels = {"DEBUG", "INFO", "WARNING", "ERROR"}
+    return None if value.upper() in levels else "ожидается один из: " + ", ".join(sorted(levels))
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = _setting(
+        "EZH_DATABASE_URL", "sqlite:///var/ezh.sqlite3",
+        "База данных: sqlite:///var/ezh.sqlite3 (демо) или postgresql://ezh@/ezh?host=/run/postgresql",
+        check=_check_url,
+    )
+    app_role: str = _setting(
+        "EZH_DATABASE_APP_ROLE", "",
+        "Роль PostgreSQL, от имени которой работает служба (получает права при миграции)",
+    )
+    pool_size: int = _setting("EZH_DATABASE_POOL_SIZE", 10, "Соединений в пуле PostgreSQL",
+                              check=_check_positive)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = _setting("EZH_HOST", "127.0.0.1", "Адрес, на котором слушает служба")
+    port: int = _setting("EZH_PORT", 8000, "Порт службы", check=_check_port)
+    workers: int = _setting("EZH_WORKERS", 1, "Число рабочих процессов", check=_check_positive)
+    secure_cookies: bool = _setting("EZH_SECURE_COOKIES", False,
+                                    "Куки только по HTTPS (включить за nginx с TLS)")
+    behind_proxy: bool = _setting("EZH_BEHIND_PROXY", False,
+                                  "Доверять X-Forwarded-For от nginx на этом сервере")
+
+
+@dataclass(frozen=True)
+class PathSettings:
+    var_dir: Path = _setting("EZH_VAR_DIR", PROJECT_ROOT / "var",
+                             "Каталог данных (база SQLite, журналы, контрольные точки)")
+    key_dir: Path = _setting("EZH_KEY_DIR", Path(""),
+                             "Каталог ключа установки (вне базы данных); по умолчанию var/keys")
+    checkpoint_dir: Path = _setting("EZH_CHECKPOINT_DIR", Path(""),
+                                    "Куда записывать контрольные точки журнала аудита")
+
+
+@dataclass(frozen=True)
+class SchoolSettings:
+    name: str = _setting("EZH_SCHOOL_NAME", "Школа", "Название школы в заголовках и документах")
+    timezone: str = _setting("EZH_TIMEZONE", "Europe/Moscow", "Часовой пояс школы",
+                             check=_check_timezone)
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    session_hours: int = _setting("EZH_SESSION_HOURS", 12, "Сколько часов живёт сеанс без действий",
+                                  check=_check_positive)
+    login_max_failures: int = _setting("EZH_LOGIN_MAX_FAILURES", 5,
+                                       "Неудачных входов в учётную запись до паузы",
+                                       check=_check_positive)
+    address_max_failures: int = _setting("EZH_ADDRESS_MAX_FAILURES", 30,
+                                         "Неудачных входов с одного адреса до паузы",
+                                         check=_check_positive)
+    login_lock_minutes: int = _setting("EZH_LOGIN_LOCK_MINUTES", 15,
+                                       "Окно подсчёта неудачных входов и длительность паузы, минут",
+                                       check=_check_positive)
+    invitation_days: int = _setting("EZH_INVITATION_DAYS", 30, "Срок действия кода приглашения, дней",
+                                    check=_check_positive)
+    reset_code_hours: int = _setting("EZH_RESET_CODE_HOURS", 72,
+                                     "Срок действия кода сброса пароля, часов", check=_check_positive)
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = _setting("EZH_LOG_LEVEL", "INFO", "Уровень журнала службы", check=_check_level)
+    json: bool = _setting("EZH_LOG_JSON", True, "Журнал службы в формате JSON (по строке на событие)")
+
+
+SECTIONS: dict[str, type] = {
+    "database": DatabaseSettings,
+    "server": ServerSettings,
+    "paths": PathSettings,
+    "school": SchoolSettings,
+    "security": SecuritySettings,
+    "log": LogSettings,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    paths: PathSettings = field(default_factory=PathSettings)
+    school: SchoolSettings = field(default_factory=SchoolSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    config_file: Path | None = None
+
+    @property
+    def key_dir(self) -> Path:
+        return self.paths.key_dir if str(self.paths.key_dir) not in ("", ".") else self.paths.var_dir / "keys"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        if str(self.paths.checkpoint_dir) not in ("", "."):
+            return self.paths.checkpoint_dir
+        return self.paths.var_dir / "checkpoints"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.school.timezone)
+
+
+_TRUE = {"1", "true", "yes", "on", "да"}
+_FALSE = {"0", "false", "no", "off", "нет", ""}
+
+
+def _convert(value: Any, kind: type, where: str) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise SettingsError(f"{where}: ожидается да/нет (true/false), получено «{value}»")
+    if kind is int:
+        if isinstance(value, bool):
+            raise SettingsError(f"{where}: ожидается целое число, получено «{value}»")
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise SettingsError(f"{where}: ожидается целое число, получено «{value}»") from None
+    if kind is Path:
+        if not isinstance(value, str | Path):
+            raise SettingsError(f"{where}: ожидается путь, получено «{value}»")
+        path = Path(value)
+        if str(path) and not path.is_absolute():
+            path = PROJECT_ROOT / path
+        return path
+    if not isinstance(value, str):
+        raise SettingsError(f"{where}: ожидается строка, получено «{value}»")
+    return value
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: файл настроек повреждён: {exc}") from None
+    except OSError as exc:
+        raise SettingsError(f"{path}: не удаётся прочитать файл настроек: {exc.strerror}") from None
+    for section, values in data.items():
+        if section not in SECTIONS:
+            raise SettingsError(
+                f"{path}: неизвестный раздел [{section}]; допустимы: " + ", ".join(SECTIONS)
+            )
+        if not isinstance(values, dict):
+            raise SettingsError(f"{path}: «{section}» должен быть разделом [{section}]")
+        known = {f.name for f in dataclasses.fields(SECTIONS[section])}
+        for key in values:
+            if key not in known:
+                raise SettingsError(
+                    f"{path}: неизвестный параметр [{section}] {key}; допустимы: "
+                    + ", ".join(sorted(known))
+                )
+    return data
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read and validate the settings; raise SettingsError naming the bad key."""
+    env = dict(os.environ if environ is None else environ)
+    config_path: Path | None = None
+    file_data: dict[str, Any] = {}
+    if env.get("EZH_CONFIG"):
+        config_path = Path(env["EZH_CONFIG"])
+        if not config_path.exists():
+            raise SettingsError(f"EZH_CONFIG: файл настроек {config_path} не найден")
+    elif DEFAULT_CONFIG_FILE.exists():
+        config_path = DEFAULT_CONFIG_FILE
+    if config_path is not None:
+        file_data = _read_file(config_path)
+
+    known_env = set()
+    sections: dict[str, Any] = {}
+    for section, cls in SECTIONS.items():
+        values = {}
+        for f in dataclasses.fields(cls):
+            env_name = f.metadata["env"]
+            known_env.add(env_name)
+            if env_name in env:
+                raw, where = env[env_name], env_name
+            elif f.name in file_data.get(section, {}):
+                raw, where = file_data[section][f.name], f"{config_path}: [{section}] {f.name}"
+            else:
+                continue
+            value = _convert(raw, f.type if isinstance(f.type, type) else _type_of(f.type), where)
+            values[f.name] = value
+        for f in dataclasses.fields(cls):
+            check = f.metadata.get("check")
+            value = values.get(f.name, f.default)
+            if check and (problem := check(value)):
+                where = f.metadata["env"] if f.metadata["env"] in env else f"[{section}] {f.name}"
+                raise SettingsError(f"{where}: {problem}")
+        sections[section] = cls(**values)
+    unknown = sorted(k for k in env if k.startswith("EZH_") and k not in known_env | {"EZH_CONFIG"})
+    if unknown:
+        raise SettingsError(f"{unknown[0]}: неизвестная переменная окружения (опечатка?)")
+    return Settings(**sections, config_file=config_path)
+
+
+def _type_of(annotation: str) -> type:
+    return {"str": str, "int": int, "bool": bool, "Path": Path}[annotation]
+
+
+def describe() -> list[tuple[str, str, str, str]]:
+    """(environment variable, file key, default, help) for every setting: used by docs and --help."""
+    rows = []
+    for section, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            rows.append((f.metadata["env"], f"[{section}] {f.name}", str(f.default), f.metadata["help"]))
+    return rows
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _current
+    if _current is None:
+        _current = load_settings()
+    return _current
+
+
+def set_settings(settings: Settings | None) -> None:
+    """Replace the process-wide settings (tests, and the CLI after parsing its options)."""
+    global _current
+    _current = settings
