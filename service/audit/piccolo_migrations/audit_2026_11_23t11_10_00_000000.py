@@ -33,13 +33,10 @@ async def forwards():
             """
         )
         for table in APPEND_ONLY:
+            # Statement-level: refused even when no row matches, and costs nothing per row.
             await engine.run_ddl(
-                f"CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION ezh_refuse_change();"
-            )
-            await engine.run_ddl(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION ezh_refuse_change();"
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
+                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION ezh_refuse_change();"
             )
 
     manager.add_raw(protect)

@@ -1,0 +1,141 @@
+"""R-SEC-3: every change is logged and the log cannot be silently altered. The chain names the
+first row that was edited, deleted or reordered; a signed checkpoint exposes a full rewrite."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from service.audit.chain import GENESIS, row_hash
+from service.audit.checkpoint import (
+    Checkpoint, CheckpointError, ensure_installation_key, fingerprint, read_checkpoint,
+    write_checkpoint,
+)
+from service.audit.log import NotInTransaction, Actor, record
+from service.audit.tables import AuditEvent
+from service.audit.verify import verify_chain
+from tests.audit.helpers import tamper, write_events
+
+pytestmark = pytest.mark.anyio
+
+
+async def _base() -> int:
+    """Rows the migrations already wrote (rights synced)."""
+    return (await verify_chain()).count
+
+
+async def test_rows_chain_and_verify(db):
+    base = await _base()
+    await write_events(5)
+    result = await verify_chain()
+    assert result.ok, result.problem
+    assert result.count == base + 5
+    rows = await AuditEvent.select().order_by(AuditEvent.seq).run()
+    assert rows[0]["prev_hash"] == GENESIS
+    assert [r["seq"] for r in rows] == list(range(1, base + 6))
+    for before, after in zip(rows, rows[1:]):
+        assert after["prev_hash"] == before["hash"]
+    assert rows[-1]["new"] == '{"comment":"контрольная «Дроби»","value":5}'
+    assert rows[-1]["actor_name"] == "uchitel" and rows[-1]["address"] == "10.0.0.7"
+
+
+async def test_record_outside_transaction_is_refused(db):
+    with pytest.raises(NotInTransaction):
+        await record(Actor.system(), "x.y")
+
+
+async def test_edited_row_is_named(db):
+    base = await _base()
+    await write_events(6)
+    target = base + 3
+    tamper(db, f"UPDATE audit_event SET new = '{{\"value\":2}}' WHERE seq = {target}")
+    result = await verify_chain()
+    assert not result.ok
+    assert result.problem.seq == target
+    assert "изменена" in result.problem.message
+    assert result.count == target - 1
+
+
+async def test_deleted_row_is_named(db):
+    base = await _base()
+    await write_events(6)
+    target = base + 2
+    tamper(db, f"DELETE FROM audit_event WHERE seq = {target}")
+    result = await verify_chain()
+    assert not result.ok
+    assert result.problem.seq == target + 1
+    assert f"нет записи № {target}" in result.problem.message
+
+
+async def test_reordered_rows_are_named(db):
+    base = await _base()
+    await write_events(6)
+    a, b = base + 2, base + 4
+    tamper(db, f"UPDATE audit_event SET seq = -1 WHERE seq = {a}; "
+               f"UPDATE audit_event SET seq = {a} WHERE seq = {b}; "
+               f"UPDATE audit_event SET seq = {b} WHERE seq = -1")
+    result = await verify_chain()
+    assert not result.ok
+    assert result.problem.seq == a
+
+
+async def test_rewritten_history_passes_the_chain_but_not_the_checkpoint(db, tmp_path):
+    """Someone with full database access rewrites a row and re-hashes everything after it:
+    the chain alone looks whole; the signed checkpoint taken before exposes it."""
+    await write_events(4)
+    key = ensure_installation_key(tmp_path / "keys")
+    head = await verify_chain()
+    cp = Checkpoint(head.count, head.last_hash, datetime.now(UTC), fingerprint(key.public_key()), "Школа")
+    path = write_checkpoint(cp, key, tmp_path / "cp")
+
+    rows = await AuditEvent.select().order_by(AuditEvent.seq).run()
+    prev = GENESIS
+    statements = []
+    for row in rows:
+        if row["seq"] == 2:
+            row["reason"] = "переписано"
+        row["prev_hash"] = prev
+        row["hash"] = row_hash(row)
+        prev = row["hash"]
+        statements.append(
+            f"UPDATE audit_event SET reason = '{row['reason']}', prev_hash = '{row['prev_hash']}', "
+            f"hash = '{row['hash']}' WHERE seq = {row['seq']}")
+    tamper(db, "; ".join(statements))
+
+    assert (await verify_chain()).ok  # the chain by itself cannot tell
+    checkpoint = read_checkpoint(path, key.public_key())
+    result = await verify_chain([checkpoint])
+    assert not result.ok
+    assert "переписан" in result.problem.message
+
+
+async def test_truncated_tail_is_caught_by_checkpoint(db, tmp_path):
+    await write_events(5)
+    key = ensure_installation_key(tmp_path / "keys")
+    head = await verify_chain()
+    cp = Checkpoint(head.count, head.last_hash, datetime.now(UTC), fingerprint(key.public_key()), "Школа")
+    tamper(db, f"DELETE FROM audit_event WHERE seq > {head.count - 2}")
+    assert (await verify_chain()).ok
+    result = await verify_chain([cp])
+    assert not result.ok
+    assert "удалены" in result.problem.message
+
+
+def test_forged_checkpoint_is_refused(tmp_path):
+    key = ensure_installation_key(tmp_path / "keys")
+    cp = Checkpoint(10, "ab" * 32, datetime.now(UTC), fingerprint(key.public_key()), "Школа")
+    path = write_checkpoint(cp, key, tmp_path / "cp")
+    path.write_bytes(path.read_bytes().replace(b"10\n", b"11\n", 1))
+    with pytest.raises(CheckpointError, match="подпись не сходится"):
+        read_checkpoint(path, key.public_key())
+    other = ensure_installation_key(tmp_path / "other")
+    with pytest.raises(CheckpointError):
+        read_checkpoint(write_checkpoint(cp, key, tmp_path / "cp2"), other.public_key())
+
+
+def test_installation_key_is_private_and_stable(tmp_path):
+    key = ensure_installation_key(tmp_path / "keys")
+    again = ensure_installation_key(tmp_path / "keys")
+    assert fingerprint(key.public_key()) == fingerprint(again.public_key())
+    assert (tmp_path / "keys" / "installation.key").stat().st_mode & 0o777 == 0o600
