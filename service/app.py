@@ -16,12 +16,15 @@ from service.settings import get_settings
 from service.web import EXCEPTION_HANDLERS, RequestIdMiddleware, configure_logging, static_dir
 
 
-def create_app() -> Litestar:
+def create_app(*, database_pool: bool = True) -> Litestar:
+    """The application. ``database_pool=False`` opens a connection per query instead: for an
+    in-process test client, whose event loop is not the one the test's own queries run in."""
     settings = get_settings()
     configure_logging()
 
     async def start() -> None:
-        await db.start_pool(settings.database.pool_size)
+        if database_pool:
+            await db.start_pool(settings.database.pool_size)
 
     async def stop() -> None:
         await db.close_pool()

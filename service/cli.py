@@ -80,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - an administrator gets a sentence, not a traceback
+        if settings.log.level.upper() == "DEBUG":
+            raise
+        return _fail(f"{args.command}: {type(exc).__name__}: {exc}. "
+                     "Подробности: EZH_LOG_LEVEL=DEBUG ezh …")
 
 
 def _run(coro) -> int:

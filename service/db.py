@@ -154,9 +154,19 @@ def _migration_modules() -> list[tuple[str, str, object]]:
     return result
 
 
+async def _migration_table_exists() -> bool:
+    if is_postgres():
+        sql = "SELECT 1 FROM information_schema.tables WHERE table_name = 'migration'"
+    else:
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migration'"
+    return bool(await Migration.raw(sql).run())
+
+
 async def migration_state() -> MigrationState:
-    await Migration.create_table(if_not_exists=True).run()
-    rows = await Migration.select(Migration.app_name, Migration.name).run()
+    """Which migrations ran; reads only, so the service's own role may ask."""
+    rows = []
+    if await _migration_table_exists():
+        rows = await Migration.select(Migration.app_name, Migration.name).run()
     ran = {(r["app_name"], r["name"]) for r in rows}
     known = [(app, mid) for app, mid, _ in _migration_modules()]
     return MigrationState(

@@ -1,1 +1,715 @@
-"""Demo school generator (placeholder; being written)."""
+"""The demo school («демонстрационная школа»): a realistic Russian school of entirely
+synthetic people, generated from a seed for trying ezh out and for load tests.
+
+Generation has two halves. :func:`plan_school` is pure: from the size and the seed it decides
+every person, class, lesson load and family, with ``random.Random(seed)`` as the only source of
+chance, so the same size and seed always give the same school. :func:`generate_demo_school`
+then writes the plan in one transaction, in bulk (COPY on PostgreSQL, ``executemany`` on
+SQLite) with ids it reserved itself, plus a single audit row for the whole generation: either
+the school appears complete or nothing is written.
+
+Demo accounts have fixed logins and one documented password (:data:`DEMO_PASSWORD`); everybody
+else gets no account and would register with an invitation code.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import anyio.to_thread
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from piccolo.columns import Column
+from piccolo.table import Table
+
+from service import demo_names as names
+from service.accounts.actions import do_sync_rights, hash_password
+from service.accounts.rights import ROLES
+from service.accounts.tables import Account, AccountRole, Person, Role
+from service.audit.log import Actor, record
+from service.db import atomic, engine, is_postgres
+from service.errors import Refused
+from service.people.tables import ParentLink
+from service.school.tables import (
+    AcademicYear,
+    Enrolment,
+    SchoolClass,
+    StaffMember,
+    Subject,
+    TeachingLoad,
+)
+from service.settings import get_settings
+
+DEMO_PASSWORD = "demo-ezh-2026"  # the one password of every demo login, printed with them
+ACTOR = "ezh demo-data"
+
+YEAR_NAME = "2026/2027"
+YEAR_START = date(2026, 9, 1)
+YEAR_END = date(2027, 5, 31)
+
+# Class letters. «З» is skipped, as schools do: in a class name it reads like the digit 3
+# («5З» ≈ «53»).
+LETTERS = "АБВГДЕЖИ"
+
+MAX_LOAD = 27  # hours a week one teacher can carry (1.5 of the 18-hour rate)
+SPLIT_FROM = 25  # a class of 25 or more is split into two groups for languages and IT
+SIBLING_FAMILIES = 0.078  # families with more than one child: ≈15 % of pupils have a sibling
+# Movement orders for the new year, one per grade, signed the day before it starts.
+ENROLMENT_ORDER = "Приказ № {number}-у от 31.08.2026"
+
+
+@dataclass(frozen=True)
+class SizeSpec:
+    classes_per_grade: dict[int, int]
+    students: int
+    teachers: int | None  # None: as few as the curriculum needs
+    deputies: int
+
+
+SIZES: dict[str, SizeSpec] = {
+    "S": SizeSpec({5: 1}, students=25, teachers=None, deputies=1),
+    "M": SizeSpec({g: 4 if g <= 3 else 3 for g in range(1, 12)}, students=1000, teachers=75,
+                  deputies=2),
+    "L": SizeSpec({g: len(LETTERS) for g in range(1, 12)}, students=2500, teachers=180,
+                  deputies=3),
+}
+
+# (full name, short name) of the subjects, and hours a week for grades 1…11 under the federal
+# basic curriculum (ФОП НОО/ООО/СОО, five-day week).
+_CURRICULUM: tuple[tuple[str, str, tuple[int, ...]], ...] = (
+    ("Русский язык", "Рус. яз.", (5, 5, 5, 5, 5, 6, 4, 3, 3, 2, 2)),
+    ("Литературное чтение", "Лит. чт.", (4, 4, 4, 3, 0, 0, 0, 0, 0, 0, 0)),
+    ("Литература", "Лит-ра", (0, 0, 0, 0, 3, 3, 2, 2, 3, 3, 3)),
+    ("Английский язык", "Англ. яз.", (0, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3)),
+    ("Математика", "Матем.", (4, 4, 4, 4, 5, 5, 0, 0, 0, 0, 0)),
+    ("Алгебра", "Алгебра", (0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 3)),
+    ("Геометрия", "Геом.", (0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2)),
+    ("Вероятность и статистика", "Вер. и стат.", (0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1)),
+    ("Информатика", "Информ.", (0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1)),
+    ("История", "История", (0, 0, 0, 0, 2, 2, 2, 2, 3, 2, 2)),
+    ("Обществознание", "Общ.", (0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2)),
+    ("География", "Геогр.", (0, 0, 0, 0, 1, 1, 2, 2, 2, 1, 1)),
+    ("Биология", "Биол.", (0, 0, 0, 0, 1, 1, 1, 2, 2, 1, 1)),
+    ("Физика", "Физика", (0, 0, 0, 0, 0, 0, 2, 2, 3, 2, 2)),
+    ("Химия", "Химия", (0, 0, 0, 0, 0, 0, 0, 2, 2, 1, 1)),
+    ("Окружающий мир", "Окр. мир", (2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0)),
+    ("Основы религиозных культур и светской этики", "ОРКСЭ", (0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0)),
+    ("Музыка", "Музыка", (1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0)),
+    ("Изобразительное искусство", "ИЗО", (1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0)),
+    ("Технология", "Технол.", (1, 1, 1, 1, 2, 2, 2, 1, 1, 0, 0)),
+    ("Физическая культура", "Физ-ра", (2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2)),
+    ("Основы безопасности и защиты Родины", "ОБЗР", (0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1)),
+)
+SUBJECTS: tuple[tuple[str, str], ...] = tuple((name, short) for name, short, _ in _CURRICULUM)
+_SUBJECT_INDEX = {name: i for i, (name, _) in enumerate(SUBJECTS)}
+
+
+@dataclass(frozen=True)
+class Specialty:
+    """What a teacher teaches, as the staff list names the post."""
+
+    post: str
+    subjects: tuple[str, ...]
+    female_share: float
+    split: bool = False  # taught in two groups when the class is large
+
+
+# In grades 1–4 the class teacher teaches these; music, PE and English come from specialists.
+PRIMARY = Specialty("учитель начальных классов",
+                    ("Русский язык", "Литературное чтение", "Математика", "Окружающий мир",
+                     "Изобразительное искусство", "Технология",
+                     "Основы религиозных культур и светской этики"), 0.97)
+SPECIALTIES: tuple[Specialty, ...] = (
+    Specialty("учитель русского языка и литературы", ("Русский язык", "Литература"), 0.95),
+    Specialty("учитель математики",
+              ("Математика", "Алгебра", "Геометрия", "Вероятность и статистика"), 0.85),
+    Specialty("учитель английского языка", ("Английский язык",), 0.93, split=True),
+    Specialty("учитель информатики", ("Информатика",), 0.5, split=True),
+    Specialty("учитель истории и обществознания", ("История", "Обществознание"), 0.75),
+    Specialty("учитель географии", ("География",), 0.85),
+    Specialty("учитель биологии", ("Биология",), 0.9),
+    Specialty("учитель физики", ("Физика",), 0.6),
+    Specialty("учитель химии", ("Химия",), 0.9),
+    Specialty("учитель музыки", ("Музыка",), 0.85),
+    Specialty("учитель изобразительного искусства", ("Изобразительное искусство",), 0.85),
+    Specialty("учитель технологии", ("Технология",), 0.5),
+    Specialty("учитель физической культуры", ("Физическая культура",), 0.45),
+    Specialty("преподаватель-организатор ОБЗР", ("Основы безопасности и защиты Родины",), 0.2),
+)
+_SPECIALTY_OF = {subject: i for i, s in enumerate(SPECIALTIES) for subject in s.subjects}
+
+# The demo logins: (login, role codes; the first names the row in the printed table).
+DEMO_ACCOUNTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("admin", ("admin",)),
+    ("zavuch", ("deputy",)),
+    ("uchitel", ("teacher",)),
+    ("klruk", ("class_teacher", "teacher")),
+    ("sekretar", ("secretary",)),
+    ("arhivist", ("archivist",)),
+    ("nablyudatel", ("observer",)),
+    ("roditel", ("parent",)),
+    ("uchenik", ("student",)),
+)
+DEMO_LOGINS = tuple(login for login, _ in DEMO_ACCOUNTS)
+_ROLE_NAMES = {r.code: r.name for r in ROLES}
+
+
+# --- the plan: pure Python, deterministic --------------------------------------------------
+
+
+@dataclass
+class PlannedPerson:
+    last_name: str
+    first_name: str
+    middle_name: str
+    sex: str  # «м» / «ж», as the person table keeps it
+    birth_date: date
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.last_name} {self.first_name} {self.middle_name}"
+
+
+@dataclass
+class PlannedClass:
+    grade: int
+    letter: str
+    size: int
+    class_teacher: int = -1  # person index
+
+    @property
+    def name(self) -> str:
+        return f"{self.grade}{self.letter}"
+
+
+@dataclass
+class Family:
+    parents: list[tuple[int, str]]  # (person index, kind: мать / отец / опекун)
+    children: list[int]
+
+
+@dataclass
+class DemoPlan:
+    """Everything the demo school consists of; people and classes are referred to by their
+    index in ``people`` and ``classes``, and become ids only when written."""
+
+    size: str
+    seed: int
+    people: list[PlannedPerson] = field(default_factory=list)
+    classes: list[PlannedClass] = field(default_factory=list)
+    staff: list[tuple[int, str, date]] = field(default_factory=list)  # person, post, hired on
+    teachers: list[int] = field(default_factory=list)
+    # teacher, subject (index in SUBJECTS), class, hours a week
+    loads: list[tuple[int, int, int, int]] = field(default_factory=list)
+    enrolments: list[tuple[int, int, str]] = field(default_factory=list)  # student, class, order
+    families: list[Family] = field(default_factory=list)
+    accounts: list[tuple[str, int, tuple[str, ...]]] = field(default_factory=list)
+
+    @property
+    def parent_links(self) -> list[tuple[int, int, str]]:
+        return [(p, c, kind) for f in self.families for p, kind in f.parents for c in f.children]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "classes": len(self.classes),
+            "students": len(self.enrolments),
+            "parents": sum(len(f.parents) for f in self.families),
+            "teachers": len(self.teachers),
+            "administration": len(self.staff) - len(self.teachers),
+            "people": len(self.people),
+            "subjects": len(SUBJECTS),
+            "teaching_load": len(self.loads),
+            "parent_links": len(self.parent_links),
+            "accounts": len(self.accounts),
+        }
+
+
+def _day_between(rng: random.Random, first: date, last: date) -> date:
+    return first + timedelta(days=rng.randint(0, (last - first).days))
+
+
+def _years(n: float) -> timedelta:
+    return timedelta(days=round(n * 365.25))
+
+
+def birth_window(grade: int) -> tuple[date, date]:
+    """Birth dates of a class of ``grade`` this year: a first-former is 6 y 10 m to 8 y 2 m
+    old on 1 September."""
+    cohort = date(YEAR_START.year - 7 - grade, 9, 1)
+    return cohort - timedelta(days=60), cohort + timedelta(days=400)
+
+
+class _Planner:
+    def __init__(self, size: str, seed: int) -> None:
+        if size not in SIZES:
+            raise Refused(f"Неизвестный размер школы «{size}»: выберите S, M или L")
+        self.spec = SIZES[size]
+        self.rng = random.Random(seed)
+        self.plan = DemoPlan(size, seed)
+
+    # people
+
+    def person(self, male_surname: str, sex: str, first_name: str, father: str,
+               born: date) -> int:
+        female = sex == "ж"
+        self.plan.people.append(PlannedPerson(names.surname(male_surname, female), first_name,
+                                              names.patronymic(father, female), sex, born))
+        return len(self.plan.people) - 1
+
+    def adult(self, female_share: float, born_from: date, born_to: date) -> int:
+        rng = self.rng
+        sex = "ж" if rng.random() < female_share else "м"
+        first = rng.choice(names.WOMEN if sex == "ж" else names.MEN)
+        return self.person(rng.choice(names.SURNAMES), sex, first,
+                           rng.choice(names.GRANDFATHERS), _day_between(rng, born_from, born_to))
+
+    def employ(self, post: str, female_share: float,
+               born: tuple[date, date] = (date(1958, 1, 1), date(2002, 12, 31))) -> int:
+        """A new member of staff with a plausible age and hiring date (late August)."""
+        index = self.adult(female_share, *born)
+        graduated = self.plan.people[index].birth_date.year + 22
+        hired = self.rng.randint(max(1985, graduated), YEAR_START.year)
+        self.plan.staff.append((index, post, date(hired, 8, self.rng.randint(20, 31))))
+        return index
+
+    # the school
+
+    def classes(self) -> None:
+        rng, spec = self.rng, self.spec
+        grades = [(g, LETTERS[i]) for g, n in sorted(spec.classes_per_grade.items())
+                  for i in range(n)]
+        # Senior classes (10–11) are smaller: many pupils leave after the 9th grade.
+        sizes = [rng.randint(25, 31) if g <= 9 else rng.randint(21, 27) for g, _ in grades]
+        while (gap := spec.students - sum(sizes)) != 0:
+            i, step = rng.randrange(len(sizes)), (1 if gap > 0 else -1)
+            if 18 <= sizes[i] + step <= 34:
+                sizes[i] += step
+        self.plan.classes = [PlannedClass(g, letter, n)
+                             for (g, letter), n in zip(grades, sizes, strict=True)]
+
+    def administration(self) -> dict[str, int]:
+        """The head, deputies and office staff, and the observer from the education
+        authority (not on the staff). Returns the persons that get demo logins."""
+        self.employ("директор", 0.7, (date(1962, 1, 1), date(1982, 12, 31)))
+        deputies = [self.employ("заместитель директора по учебно-воспитательной работе", 0.85,
+                                (date(1965, 1, 1), date(1990, 12, 31)))
+                    for _ in range(self.spec.deputies)]
+        return {
+            "zavuch": deputies[0],
+            "admin": self.employ("системный администратор", 0.2),
+            "sekretar": self.employ("секретарь учебной части", 0.95),
+            "arhivist": self.employ("архивариус", 0.9),
+            "nablyudatel": self.adult(0.8, date(1965, 1, 1), date(1995, 12, 31)),
+        }
+
+    def teaching(self) -> None:
+        """Teachers and teaching load («учебная нагрузка») for every class's curriculum."""
+        plan = self.plan
+        # specialty → blocks (class, [(subject, hours)]), one per group the class splits into.
+        blocks: dict[int, list[tuple[int, list[tuple[int, int]]]]] = defaultdict(list)
+        for ci, c in enumerate(plan.classes):
+            own: dict[int, list[tuple[int, int]]] = defaultdict(list)
+            primary: list[tuple[int, int]] = []
+            for name, _, hours in _CURRICULUM:
+                h = hours[c.grade - 1]
+                if not h:
+                    continue
+                lesson = (_SUBJECT_INDEX[name], h)
+                if c.grade <= 4 and name in PRIMARY.subjects:
+                    primary.append(lesson)
+                else:
+                    own[_SPECIALTY_OF[name]].append(lesson)
+            if primary:
+                teacher = self.employ(PRIMARY.post, PRIMARY.female_share)
+                plan.teachers.append(teacher)
+                c.class_teacher = teacher
+                plan.loads += [(teacher, s, ci, h) for s, h in primary]
+            for sp, lessons in own.items():
+                groups = 2 if SPECIALTIES[sp].split and c.size >= SPLIT_FROM else 1
+                blocks[sp] += [(ci, lessons)] * groups
+
+        hours = {sp: sum(h for _, lessons in bl for _, h in lessons) for sp, bl in blocks.items()}
+        # Enough teachers to keep everyone under MAX_LOAD, and two where a class is split.
+        need = {sp: max(math.ceil(hours[sp] / MAX_LOAD), *Counter(ci for ci, _ in bl).values())
+                for sp, bl in blocks.items()}
+        if self.spec.teachers is not None:
+            extra = self.spec.teachers - len(plan.teachers) - sum(need.values())
+            if extra < 0:
+                raise AssertionError(f"size {plan.size}: the curriculum needs more teachers")
+            for _ in range(extra):  # each extra teacher goes where the load per head is highest
+                busiest = max(sorted(need), key=lambda sp: hours[sp] / need[sp])
+                need[busiest] += 1
+
+        for sp in sorted(blocks):
+            team = [self.employ(SPECIALTIES[sp].post, SPECIALTIES[sp].female_share)
+                    for _ in range(need[sp])]
+            plan.teachers += team
+            load = dict.fromkeys(team, 0)
+            teaching: dict[int, set[int]] = defaultdict(set)  # class → teachers of this specialty
+            for ci, lessons in blocks[sp]:
+                # The least busy teacher, never the one who already has the other group.
+                teacher = min((t for t in team if t not in teaching[ci]), key=load.__getitem__)
+                teaching[ci].add(teacher)
+                load[teacher] += sum(h for _, h in lessons)
+                plan.loads += [(teacher, s, ci, h) for s, h in lessons]
+        self.class_teachers()
+
+    def class_teachers(self) -> None:
+        """A class teacher («классный руководитель») for every class from the 5th grade up:
+        of the teachers who teach it, the one with most hours who leads no other class."""
+        plan = self.plan
+        hours: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for teacher, _, ci, h in plan.loads:
+            hours[ci][teacher] += h
+        leading = {c.class_teacher for c in plan.classes}
+        for ci, c in enumerate(plan.classes):
+            if c.class_teacher >= 0:
+                continue
+            free = [t for t in hours[ci] if t not in leading] or [
+                t for t in plan.teachers if t not in leading]
+            c.class_teacher = max(free, key=lambda t: (hours[ci].get(t, 0), -t))
+            leading.add(c.class_teacher)
+
+    def families(self) -> None:
+        """Pupils and their parents. Seats are shuffled and grouped into families; about one
+        family in thirteen has two or three children, at least two grades apart."""
+        rng, plan = self.rng, self.plan
+        seats = [ci for ci, c in enumerate(plan.classes) for _ in range(c.size)]
+        rng.shuffle(seats)
+        placed = [False] * len(seats)
+        for i, ci in enumerate(seats):
+            if placed[i]:
+                continue
+            placed[i] = True
+            members = [ci]
+            if rng.random() < SIBLING_FAMILIES:
+                wanted = 3 if rng.random() < 0.1 else 2
+                for j in range(i + 1, min(len(seats), i + 100)):
+                    if len(members) == wanted:
+                        break
+                    grade = plan.classes[seats[j]].grade
+                    if not placed[j] and all(abs(grade - plan.classes[m].grade) >= 2
+                                             for m in members):
+                        placed[j] = True
+                        members.append(seats[j])
+            self.family(members)
+
+    def family(self, class_indexes: list[int]) -> None:
+        rng, plan = self.rng, self.plan
+        kids = sorted(class_indexes, key=lambda ci: -plan.classes[ci].grade)  # eldest first
+        births: list[date] = []
+        for ci in kids:
+            first, last = birth_window(plan.classes[ci].grade)
+            if births:  # a younger sibling is born at least 11 months after the elder one
+                first = max(first, births[-1] + timedelta(days=330))
+            births.append(_day_between(rng, first, last))
+        eldest = births[0]
+        surname = rng.choice(names.SURNAMES)
+        father_name = rng.choice(names.MEN)  # the children's patronymic even if he is not here
+        roll = rng.random()
+        shape = ("both" if roll < 0.75 else "mother" if roll < 0.94
+                 else "father" if roll < 0.97 else "guardian")
+        parents: list[tuple[int, str]] = []
+        mother_born = eldest - timedelta(days=rng.randint(20 * 365, 36 * 365))
+        if shape in ("both", "mother"):
+            # One married mother in ten kept her own surname.
+            own = shape == "both" and rng.random() < 0.1
+            parents.append((self.person(rng.choice(names.SURNAMES) if own else surname, "ж",
+                                        rng.choice(names.WOMEN), rng.choice(names.GRANDFATHERS),
+                                        mother_born), "мать"))
+        if shape in ("both", "father"):
+            born = min(mother_born - timedelta(days=rng.randint(-365, 7 * 365)),
+                       eldest - _years(20))
+            parents.append((self.person(surname, "м", father_name,
+                                        rng.choice(names.GRANDFATHERS), born), "отец"))
+        if shape == "guardian":  # a grandmother bringing the children up
+            born = eldest - timedelta(days=rng.randint(42 * 365, 58 * 365))
+            parents.append((self.person(surname, "ж", rng.choice(names.WOMEN),
+                                        rng.choice(names.GRANDFATHERS), born), "опекун"))
+        children = []
+        for ci, born in zip(kids, births, strict=True):
+            sex = "м" if rng.random() < 0.51 else "ж"
+            pool = names.BOYS if sex == "м" else names.GIRLS
+            taken = {plan.people[c].first_name for c in children}
+            first = rng.choice([n for n in pool if n not in taken])
+            child = self.person(surname, sex, first, father_name, born)
+            children.append(child)
+            order = ENROLMENT_ORDER.format(number=100 + plan.classes[ci].grade)
+            plan.enrolments.append((child, ci, order))
+        plan.families.append(Family(parents, children))
+
+    def demo_accounts(self, office: dict[str, int]) -> None:
+        """Pick the people behind the demo logins so that they meet: the pupil is in the class
+        teacher's class, the parent is the pupil's (with another child in the school if any
+        family has one), the subject teacher teaches that class and leads none."""
+        plan = self.plan
+        enrolled = {student: ci for student, ci, _ in plan.enrolments}
+
+        def fit(f: Family) -> tuple[bool, bool, bool]:
+            return (len(f.children) > 1, len(f.parents) == 2,
+                    any(5 <= plan.classes[enrolled[c]].grade <= 9 for c in f.children))
+
+        family = max(plan.families, key=fit)  # the first of the best: deterministic
+        pupil = next((c for c in family.children if 5 <= plan.classes[enrolled[c]].grade <= 9),
+                     family.children[0])
+        cls = enrolled[pupil]
+        leading = {c.class_teacher for c in plan.classes}
+        in_class: dict[int, int] = defaultdict(int)
+        for teacher, _, ci, h in plan.loads:
+            if ci == cls and teacher not in leading:
+                in_class[teacher] += h
+        if not in_class:  # cannot happen with these curricula; keep the promise anyway
+            in_class = {t: 0 for t, _, _, _ in plan.loads if t not in leading}
+        teacher = max(in_class, key=lambda t: (in_class[t], -t))
+        people = {**office, "uchitel": teacher, "klruk": plan.classes[cls].class_teacher,
+                  "roditel": family.parents[0][0], "uchenik": pupil}
+        plan.accounts = [(login, people[login], roles) for login, roles in DEMO_ACCOUNTS]
+
+
+def plan_school(size: str, seed: int) -> DemoPlan:
+    """The whole demo school for ``size`` ("S", "M", "L") and ``seed``, without touching the
+    database. The same arguments always give the same plan."""
+    planner = _Planner(size, seed)
+    planner.classes()
+    office = planner.administration()
+    planner.teaching()
+    planner.families()
+    planner.demo_accounts(office)
+    return planner.plan
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _connection() -> Any:
+    """The driver connection of the current transaction (asyncpg or aiosqlite)."""
+    return engine().current_transaction.get().connection
+
+
+async def _reserve_ids(table: type[Table], n: int) -> list[int]:
+    """``n`` fresh primary keys for ``table``, so that rows can refer to each other before
+    they are written. PostgreSQL hands them out from the table's sequence (safe with other
+    writers); on SQLite the transaction holds the write lock, so the next ids are ours."""
+    if n == 0:
+        return []
+    name = table._meta.tablename
+    conn = _connection()
+    if is_postgres():
+        rows = await conn.fetch("SELECT nextval(pg_get_serial_sequence($1, 'id')) "
+                                "FROM generate_series(1, $2)", name, n)
+        return sorted(r[0] for r in rows)
+    async with conn.execute(f"SELECT COALESCE(MAX(id), 0) AS top FROM {name}") as cursor:
+        top = (await cursor.fetchone())["top"]
+    return list(range(top + 1, top + 1 + n))
+
+
+async def _bulk_insert(table: type[Table], columns: Sequence[Column],
+                       rows: Sequence[tuple]) -> None:
+    if not rows:
+        return
+    name = table._meta.tablename
+    column_names = [c._meta.db_column_name for c in columns]
+    conn = _connection()
+    if is_postgres():
+        await conn.copy_records_to_table(name, records=rows, columns=column_names)
+    else:
+        marks = ", ".join("?" * len(columns))
+        await conn.executemany(f"INSERT INTO {name} ({', '.join(column_names)}) VALUES ({marks})",
+                               rows)
+
+
+async def _write(plan: DemoPlan, password_hash: str, moment: datetime) -> list[str]:
+    """Write the plan inside the caller's transaction; returns the demo logins created (those
+    already taken by real accounts are left alone)."""
+    await do_sync_rights(Actor.system(ACTOR))  # the demo roles must exist; a no-op once they do
+    roles = {r["code"]: r["id"] for r in await Role.select(Role.code, Role.id).run()}
+
+    [year] = await _reserve_ids(AcademicYear, 1)
+    await _bulk_insert(AcademicYear, (AcademicYear.id, AcademicYear.name, AcademicYear.starts_on,
+                                      AcademicYear.ends_on, AcademicYear.is_current),
+                       [(year, YEAR_NAME, YEAR_START, YEAR_END, True)])
+
+    # Subjects someone already entered by hand are reused, not duplicated (names are unique).
+    subject_ids = {r["name"]: r["id"] for r in await Subject.select(Subject.name, Subject.id).run()}
+    missing = [(name, short) for name, short in SUBJECTS if name not in subject_ids]
+    new_ids = await _reserve_ids(Subject, len(missing))
+    subject_ids |= {name: i for i, (name, _) in zip(new_ids, missing, strict=True)}
+    await _bulk_insert(Subject, (Subject.id, Subject.name, Subject.short_name),
+                       [(subject_ids[name], name, short) for name, short in missing])
+    subject = [subject_ids[name] for name, _ in SUBJECTS]
+
+    person = await _reserve_ids(Person, len(plan.people))
+    await _bulk_insert(Person, (Person.id, Person.last_name, Person.first_name, Person.middle_name,
+                                Person.sex, Person.birth_date, Person.created_at),
+                       [(person[i], p.last_name, p.first_name, p.middle_name, p.sex, p.birth_date,
+                         moment) for i, p in enumerate(plan.people)])
+
+    school_class = await _reserve_ids(SchoolClass, len(plan.classes))
+    await _bulk_insert(SchoolClass, (SchoolClass.id, SchoolClass.year, SchoolClass.grade,
+                                     SchoolClass.letter, SchoolClass.name,
+                                     SchoolClass.class_teacher, SchoolClass.created_at),
+                       [(school_class[i], year, c.grade, c.letter, c.name, person[c.class_teacher],
+                         moment) for i, c in enumerate(plan.classes)])
+    await _bulk_insert(StaffMember, (StaffMember.person, StaffMember.post, StaffMember.starts_on,
+                                     StaffMember.ends_on),
+                       [(person[p], post, hired, None) for p, post, hired in plan.staff])
+    await _bulk_insert(TeachingLoad, (TeachingLoad.teacher, TeachingLoad.subject,
+                                      TeachingLoad.school_class, TeachingLoad.hours_per_week,
+                                      TeachingLoad.starts_on, TeachingLoad.ends_on),
+                       [(person[t], subject[s], school_class[c], h, YEAR_START, None)
+                        for t, s, c, h in plan.loads])
+    await _bulk_insert(Enrolment, (Enrolment.student, Enrolment.school_class, Enrolment.starts_on,
+                                   Enrolment.ends_on, Enrolment.order_ref),
+                       [(person[s], school_class[c], YEAR_START, None, order)
+                        for s, c, order in plan.enrolments])
+    await _bulk_insert(ParentLink, (ParentLink.parent, ParentLink.child, ParentLink.kind,
+                                    ParentLink.is_legal_representative, ParentLink.created_at),
+                       [(person[p], person[c], kind, True, moment)
+                        for p, c, kind in plan.parent_links])
+
+    taken = {r["login"] for r in await Account.select(Account.login)
+             .where(Account.login.is_in(list(DEMO_LOGINS))).run()}
+    accounts = [a for a in plan.accounts if a[0] not in taken]
+    account = await _reserve_ids(Account, len(accounts))
+    await _bulk_insert(Account, (Account.id, Account.person, Account.login, Account.password_hash,
+                                 Account.is_active, Account.created_at, Account.last_login_at),
+                       [(account[i], person[p], login, password_hash, True, moment, None)
+                        for i, (login, p, _) in enumerate(accounts)])
+    await _bulk_insert(AccountRole, (AccountRole.account, AccountRole.role),
+                       [(account[i], roles[code]) for i, (_, _, codes) in enumerate(accounts)
+                        for code in codes])
+    return [login for login, _, _ in accounts]
+
+
+# --- the interface the CLI calls ----------------------------------------------------------
+
+
+@dataclass
+class DemoLogins:
+    """Demo logins to print: (role in Russian, login, password, full name)."""
+
+    logins: list[tuple[str, str, str, str]]
+
+
+@dataclass
+class DemoResult(DemoLogins):
+    size: str
+    seed: int
+    counts: dict[str, int]
+    seconds: float
+    taken: list[str]  # demo logins that already belonged to someone and were left alone
+
+    def summary(self) -> str:
+        c = self.counts
+        text = (
+            f"Демонстрационная школа создана за {self.seconds:.1f} с".replace(".", ",")
+            + f" (размер {self.size}, зерно {self.seed}): учебный год {YEAR_NAME}, "
+            f"{_count(c['classes'], 'класс', 'класса', 'классов')}, "
+            f"{_count(c['students'], 'ученик', 'ученика', 'учеников')}, "
+            f"{_count(c['parents'], 'родитель', 'родителя', 'родителей')} и опекунов, "
+            f"{_count(c['teachers'], 'учитель', 'учителя', 'учителей')}, "
+            f"{_count(c['administration'], 'сотрудник', 'сотрудника', 'сотрудников')} "
+            "администрации, "
+            f"{_count(c['subjects'], 'предмет', 'предмета', 'предметов')}, "
+            f"{_count(c['teaching_load'], 'строка', 'строки', 'строк')} учебной нагрузки, "
+            f"{_count(c['accounts'], 'демо-вход', 'демо-входа', 'демо-входов')}."
+        )
+        if self.taken:
+            text += (f" Логины {', '.join(self.taken)} уже были заняты: для них демо-входы "
+                     "не созданы.")
+        return text
+
+
+def _count(n: int, one: str, few: str, many: str) -> str:
+    """«1 класс», «3 класса», «11 классов»: the noun agrees with the number."""
+    if n % 10 == 1 and n % 100 != 11:
+        return f"{n} {one}"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return f"{n} {few}"
+    return f"{n} {many}"
+
+
+def _login_rows(people: dict[int, str], logins: Sequence[str],
+                persons: dict[str, int]) -> list[tuple[str, str, str, str]]:
+    roles = dict(DEMO_ACCOUNTS)
+    return [(_ROLE_NAMES[roles[login][0]], login, DEMO_PASSWORD, people[persons[login]])
+            for login in DEMO_LOGINS if login in logins]
+
+
+async def has_demo_school() -> bool:
+    """Whether the database already holds a school (an academic year)."""
+    return await AcademicYear.exists().run()
+
+
+async def _refuse_if_school() -> None:
+    year = await AcademicYear.select(AcademicYear.name).first().run()
+    if year is not None:
+        raise Refused(f"В базе уже есть школа (учебный год {year['name']}): демонстрационную "
+                      "школу можно создать только в пустой базе. Ничего не изменено.")
+
+
+async def generate_demo_school(size: str, seed: int) -> DemoResult:
+    """Create the demo school of ``size`` from ``seed`` in one transaction, audited as one
+    event. Refuses, writing nothing, if the database already contains a school."""
+    started = time.perf_counter()
+    await _refuse_if_school()
+    plan = plan_school(size, seed)
+    password_hash = await hash_password(DEMO_PASSWORD)  # once: argon2 is slow on purpose
+    async with atomic():
+        await _refuse_if_school()  # again, now inside the writing transaction
+        created = await _write(plan, password_hash, datetime.now(UTC))
+        counts = plan.counts() | {"accounts": len(created)}
+        await record(Actor.system(ACTOR), "school.demo_generated", "school", "",
+                     new={**counts, "size": size, "seed": seed, "year": YEAR_NAME,
+                          "logins": created})
+    people = {i: p.full_name for i, p in enumerate(plan.people)}
+    persons = {login: p for login, p, _ in plan.accounts}
+    return DemoResult(logins=_login_rows(people, created, persons), size=size, seed=seed,
+                      counts=counts, seconds=time.perf_counter() - started,
+                      taken=[login for login in DEMO_LOGINS if login not in created])
+
+
+async def stored_logins() -> DemoLogins:
+    """The demo logins that exist and still have the demo password, for printing again."""
+    rows = await Account.select(
+        Account.login, Account.password_hash, Account.person,
+        *(getattr(Account.person, f) for f in ("last_name", "first_name", "middle_name")),
+    ).where(Account.login.is_in(list(DEMO_LOGINS))).run()
+    checked: dict[str, bool] = {}
+    for row in rows:  # the demo accounts share one hash, so this is usually one check
+        stored = row["password_hash"]
+        if stored not in checked:
+            checked[stored] = await anyio.to_thread.run_sync(_is_demo_password, stored)
+    demo = [r for r in rows if checked[r["password_hash"]]]
+    people = {r["person"]: " ".join(filter(None, (r["person.last_name"], r["person.first_name"],
+                                                  r["person.middle_name"]))) for r in demo}
+    return DemoLogins(_login_rows(people, [r["login"] for r in demo],
+                                  {r["login"]: r["person"] for r in demo}))
+
+
+def _is_demo_password(stored: str) -> bool:
+    try:
+        return PasswordHasher().verify(stored, DEMO_PASSWORD)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def print_logins(result: DemoLogins) -> None:
+    """Print the demo logins as a table, with the address to open."""
+    url = f"http://127.0.0.1:{get_settings().server.port}"
+    if not result.logins:
+        print(f"Демо-входов нет. Адрес: {url}")
+        return
+    header = ("Роль", "Логин", "Пароль", "Имя")
+    widths = [max(len(row[i]) for row in (header, *result.logins)) for i in range(3)]
+    print()
+    for role, login, password, name in (header, *result.logins):
+        print(f"  {role:<{widths[0]}}  {login:<{widths[1]}}  {password:<{widths[2]}}  {name}")
+    print(f"\nОткройте {url} и войдите под любым из этих логинов.")

@@ -8,7 +8,7 @@ from litestar.enums import MediaType
 from service import db
 
 
-@get("/healthz", sync_to_thread=False, media_type=MediaType.TEXT)
+@get("/healthz", media_type=MediaType.TEXT)
 async def healthz() -> str:
     return "ok"
 

@@ -22,7 +22,7 @@ HOME_TEMPLATES = {
 }
 
 
-@get("/", sync_to_thread=False)
+@get("/")
 async def root(request: Request) -> Response:
     return redirect("/home" if request.scope.get("user") else "/login")
 

@@ -270,6 +270,8 @@ def configure_logging() -> None:
     root.handlers[:] = [handler]
     root.setLevel(settings.level.upper())
     root.propagate = False
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def client_address(scope: Scope) -> str:

@@ -5,6 +5,7 @@ the real migrations once per session, then copied for each test (file copy / CRE
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import itertools
 import os
 import shutil
@@ -55,7 +56,9 @@ def _migrate(url: str) -> None:
         await dbmod.close_pool()
         await do_sync_rights(Actor.system("tests"))
 
-    asyncio.run(go())
+    # In a thread of its own: the first test to ask may already be inside a running loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, go()).result()
 
 
 @pytest.fixture(scope="session")
@@ -119,3 +122,9 @@ def sqlite_db(request) -> TestDatabase:
     database = fresh_database("sqlite", request)
     dbmod.use_database(database.url)
     return database
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests last: the fast tests report first, and no Playwright loop is alive while
+    the async tests run."""
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))

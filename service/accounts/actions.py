@@ -346,7 +346,7 @@ async def do_reset_password(login: str, code_text: str, new_password: str, addre
         if user["login"] != login:
             raise Refused("Код выдан для другой учётной записи", field="code")
         moment = now()
-        await Account.update({Account.password_hash: password_hash, Account.is_active: True}).where(
+        await Account.update({Account.password_hash: password_hash}).where(
             Account.id == user["id"]).run()
         await AccessCode.update({AccessCode.used_at: moment}).where(AccessCode.id == row["id"]).run()
         await Session.update({Session.ended_at: moment}).where(

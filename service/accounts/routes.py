@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from litestar.params import FromPath, FromQuery
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie
 
@@ -21,8 +22,8 @@ def _safe_next(target: str | None) -> str:
     return "/home"
 
 
-@get("/login", sync_to_thread=False)
-async def login_page(request: Request, next: str | None = None) -> Response:
+@get("/login")
+async def login_page(request: Request, next: FromQuery[str | None] = None) -> Response:
     if request.scope.get("user") is not None:
         return redirect(_safe_next(next))
     return render(request, "accounts/login.html", errors={}, login="", next=next or "")
@@ -55,7 +56,7 @@ async def logout(request: Request) -> Response:
 
 
 @get("/register")
-async def register_page(request: Request, code: str | None = None) -> Response:
+async def register_page(request: Request, code: FromQuery[str | None] = None) -> Response:
     invitation, errors = None, {}
     if code:
         try:
@@ -140,7 +141,7 @@ async def roles_page(request: Request) -> Response:
 
 
 @post("/admin/roles/{role_id:int}", guards=[requires("admin.roles")])
-async def roles_submit(request: Request, role_id: int) -> Response:
+async def roles_submit(request: Request, role_id: FromPath[int]) -> Response:
     form = await request.form()
     codes = {c for c in form.getall("perm") if c in PERMISSION_CODES} if "perm" in form else set()
     try:
@@ -152,7 +153,7 @@ async def roles_submit(request: Request, role_id: int) -> Response:
 
 
 @get("/admin/users", guards=[requires("admin.users")])
-async def users_page(request: Request, q: str = "", page: int = 1) -> Response:
+async def users_page(request: Request, q: FromQuery[str] = "", page: FromQuery[int] = 1) -> Response:
     page = max(1, page)
     users = await queries.users_page(q, limit=51, offset=(page - 1) * 50)
     return render(request, "accounts/users.html", users=users[:50], q=q, page=page,
@@ -160,7 +161,7 @@ async def users_page(request: Request, q: str = "", page: int = 1) -> Response:
 
 
 @get("/admin/users/{user_id:int}", guards=[requires("admin.users")])
-async def user_page(request: Request, user_id: int) -> Response:
+async def user_page(request: Request, user_id: FromPath[int]) -> Response:
     user = await queries.user_detail(user_id)
     if user is None:
         raise NotFound()
@@ -168,15 +169,16 @@ async def user_page(request: Request, user_id: int) -> Response:
 
 
 @post("/admin/users/{user_id:int}/reset", guards=[requires("admin.users")])
-async def user_reset(request: Request, user_id: int) -> Response:
+async def user_reset(request: Request, user_id: FromPath[int]) -> Response:
     code = await actions.do_issue_reset_code(request.user.actor, user_id)
     user = await queries.user_detail(user_id)
     return render(request, "accounts/user.html", user=user, reset_code=code, errors={},
-                  reset_hours=get_settings().security.reset_code_hours)
+                  reset_hours=get_settings().security.reset_code_hours,
+                  site=str(request.base_url).rstrip("/"))
 
 
 @post("/admin/users/{user_id:int}/active", guards=[requires("admin.users")])
-async def user_active(request: Request, user_id: int) -> Response:
+async def user_active(request: Request, user_id: FromPath[int]) -> Response:
     form = await request.form()
     try:
         await actions.do_set_user_active(request.user.actor, user_id, form.get("active") == "1",

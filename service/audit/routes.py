@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from litestar.params import FromQuery
 from litestar import Request, Response, Router, get
 
 from service.audit.queries import ACTION_NAMES, PAGE, AuditFilter, access_page, audit_page
@@ -21,9 +22,9 @@ def _day(text: str | None) -> tuple[date | None, str | None]:
 
 
 @get("/admin/audit", guards=[requires("admin.audit")])
-async def audit_list(request: Request, actor: str = "", action: str = "", object_type: str = "",
-                     object_id: str = "", day_from: str = "", day_to: str = "",
-                     before: int | None = None) -> Response:
+async def audit_list(request: Request, actor: FromQuery[str] = "", action: FromQuery[str] = "", object_type: FromQuery[str] = "",
+                     object_id: FromQuery[str] = "", day_from: FromQuery[str] = "", day_to: FromQuery[str] = "",
+                     before: FromQuery[int | None] = None) -> Response:
     errors = {}
     d_from, problem = _day(day_from)
     if problem:
@@ -39,8 +40,8 @@ async def audit_list(request: Request, actor: str = "", action: str = "", object
 
 
 @get("/admin/access-log", guards=[requires("admin.access_log")])
-async def access_list(request: Request, person: int | None = None, viewer: str = "",
-                      before: int | None = None) -> Response:
+async def access_list(request: Request, person: FromQuery[int | None] = None, viewer: FromQuery[str] = "",
+                      before: FromQuery[int | None] = None) -> Response:
     rows = await access_page(person, viewer.strip(), before)
     return render(request, "audit/access.html", rows=rows[:PAGE], more=len(rows) > PAGE,
                   person=person or "", viewer_q=viewer)

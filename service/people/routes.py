@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from litestar.params import FromPath
 from litestar import Request, Response, Router, get, post
 
 from service.audit.log import log_access
@@ -33,7 +34,7 @@ async def classes_page(request: Request) -> Response:
 
 
 @get("/classes/{class_id:int}", guards=[signed_in])
-async def class_page(request: Request, class_id: int) -> Response:
+async def class_page(request: Request, class_id: FromPath[int]) -> Response:
     day = today()
     school_class = await class_for_viewer(request.user, class_id, day)
     if school_class is None:
@@ -45,7 +46,7 @@ async def class_page(request: Request, class_id: int) -> Response:
 
 @post("/classes/{class_id:int}/invitations", guards=[
     requires("invitations.issue_any", "invitations.issue_own")])
-async def class_invitations(request: Request, class_id: int) -> Response:
+async def class_invitations(request: Request, class_id: FromPath[int]) -> Response:
     """Issue codes for everyone in the class without an account and return the sheet (PDF)."""
     day = today()
     viewer = request.user
@@ -56,13 +57,15 @@ async def class_invitations(request: Request, class_id: int) -> Response:
     who = set(form.getall("who")) if "who" in form else set()
     students = await class_students(viewer, class_id, day)
     slips, grants = [], []
+    seen: set[int] = set()  # a parent of two pupils of the class gets one slip
     for student in students:
         if "students" in who and not student["has_account"]:
             grants.append((student["id"], "student"))
             slips.append({"person": student, "role": "Ученик", "for_child": None})
         if "parents" in who:
             for parent in student["parents"]:
-                if not parent["has_account"]:
+                if not parent["has_account"] and parent["id"] not in seen:
+                    seen.add(parent["id"])
                     grants.append((parent["id"], "parent"))
                     slips.append({"person": parent, "role": "Родитель", "for_child": student})
     try:
@@ -79,12 +82,12 @@ async def class_invitations(request: Request, class_id: int) -> Response:
     pdf = render_pdf("pdf/invitations.html", school_class=school_class, slips=slips,
                      valid_until=valid_until, site=str(request.base_url).rstrip("/"))
     filename = f"invitations-{class_id}-{day.isoformat()}.pdf"
-    return Response(pdf, media_type="application/pdf", headers={
+    return Response(pdf, status_code=200, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
 @get("/students/{person_id:int}", guards=[signed_in])
-async def student_page(request: Request, person_id: int) -> Response:
+async def student_page(request: Request, person_id: FromPath[int]) -> Response:
     card = await student_card(request.user, person_id, today())
     if card is None:
         raise NotFound()

@@ -23,7 +23,7 @@ def class_scope(viewer: Viewer, today: date) -> tuple[str, list]:
                          "AND starts_on <= {} AND (ends_on IS NULL OR ends_on >= {})")
             args += [viewer.person_id, today, today]
     if not parts:
-        return "SELECT NULL WHERE 1 = 0", []
+        return "SELECT CAST(NULL AS INTEGER) WHERE 1 = 0", []
     return " UNION ".join(parts), args
 
 

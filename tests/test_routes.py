@@ -1,0 +1,227 @@
+"""Pages as users meet them (R-PLAT-2 Russian UI, R-ROLE-3 scope, R-SEC-1): login, each role's
+home, scoped class and student pages (foreign ids answer 404), CSRF, errors, health."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.audit.tables import AccessLog
+from tests.factories import PASSWORD, tiny_school
+from tests.routes import client, csrf_from, post_form, sign_in
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_login_page_is_russian(db):
+    async with client() as c:
+        r = await c.get("/login")
+        assert r.status_code == 200
+        assert '<html lang="ru"' in r.text and "Вход" in r.text
+        assert (await c.get("/")).headers["location"] == "/login"
+        r = await c.get("/home")
+        assert r.status_code in (302, 303) and r.headers["location"].startswith("/login")
+
+
+async def test_wrong_password_re_renders_the_form(db):
+    await tiny_school()
+    async with client() as c:
+        r = await post_form(c, "/login", {"login": "klruk", "password": "не тот"})
+        assert r.status_code == 400
+        assert "Неверный логин или пароль" in r.text
+        assert 'value="klruk"' in r.text
+
+
+async def test_post_without_csrf_token_is_refused_in_russian(db):
+    await tiny_school()
+    async with client() as c:
+        await c.get("/login")
+        r = await c.post("/login", data={"login": "klruk", "password": PASSWORD})
+        assert r.status_code == 403
+        assert "Ничего не сохранено" in r.text
+        assert "ezh_session" not in r.cookies
+
+
+async def test_class_teacher_sees_own_class_not_another(db):
+    s = await tiny_school()
+    async with client() as c:
+        await sign_in(c, "klruk", PASSWORD)
+        home = await c.get("/home")
+        assert "Классный руководитель" in home.text and "5А" in home.text
+        page = await c.get(f"/classes/{s.classes['5А']}")
+        assert page.status_code == 200
+        assert "Морозов" in page.text and "Павлова" in page.text
+        foreign = await c.get(f"/classes/{s.classes['6Б']}")
+        assert foreign.status_code == 404 and "Страница не найдена" in foreign.text
+        assert (await c.get(f"/students/{s.people['pupil3']}")).status_code == 404
+
+
+async def test_parent_sees_own_child_only(db):
+    s = await tiny_school()
+    async with client() as c:
+        await sign_in(c, "roditel", PASSWORD)
+        home = await c.get("/home")
+        assert "Родитель" in home.text and "Морозов" in home.text and "Павлова" not in home.text
+        own = await c.get(f"/students/{s.people['pupil1']}")
+        assert own.status_code == 200 and "Морозов Артём" in own.text
+        for foreign in ("pupil2", "pupil3", "klruk"):
+            r = await c.get(f"/students/{s.people[foreign]}")
+            assert r.status_code == 404
+        assert (await c.get(f"/classes/{s.classes['5А']}")).status_code == 404
+        assert (await c.get("/admin/audit")).status_code == 403
+    rows = await AccessLog.select().run()
+    assert [(r["person_id"], r["viewer_name"]) for r in rows] == [(s.people["pupil1"], "roditel")]
+
+
+async def test_teacher_sees_taught_class_only(db):
+    s = await tiny_school()
+    async with client() as c:
+        await sign_in(c, "uchitel", PASSWORD)
+        assert (await c.get(f"/classes/{s.classes['5А']}")).status_code == 200
+        assert (await c.get(f"/classes/{s.classes['6Б']}")).status_code == 404
+        assert (await c.get(f"/students/{s.people['pupil2']}")).status_code == 200
+        assert (await c.get(f"/students/{s.people['pupil3']}")).status_code == 404
+
+
+async def test_student_sees_self(db):
+    s = await tiny_school()
+    async with client() as c:
+        await sign_in(c, "pupil1", PASSWORD)
+        home = await c.get("/home")
+        assert "Ученик" in home.text and "Морозов" in home.text
+        assert (await c.get(f"/students/{s.people['pupil2']}")).status_code == 404
+
+
+async def test_admin_edits_rights_and_the_change_takes_effect(db):
+    await tiny_school()
+    async with client() as admin, client() as teacher:
+        await sign_in(admin, "admin", PASSWORD)
+        await sign_in(teacher, "uchitel", PASSWORD)
+        assert (await teacher.get("/admin/audit")).status_code == 403
+        page = await admin.get("/admin/roles")
+        assert page.status_code == 200 and "Учитель" in page.text
+        from service.accounts.tables import Permission, Role, RolePermission
+
+        role = await Role.select(Role.id).where(Role.code == "teacher").first().run()
+        held = [r["permission.code"] for r in await RolePermission.select(
+            RolePermission.permission.code).where(RolePermission.role == role["id"]).run()]
+        r = await admin.post(f"/admin/roles/{role['id']}", data={
+            "perm": [*held, "admin.audit"], "reason": "проверка",
+            "_csrf_token": csrf_from(page.text)})
+        assert r.status_code == 200
+        assert (await teacher.get("/admin/audit")).status_code == 200
+        audit = await admin.get("/admin/audit", params={"action": "accounts.role_rights_changed"})
+        assert "Изменены права роли" in audit.text and "проверка" in audit.text
+        assert await Permission.count().run() > 0
+
+
+async def test_admin_pages_need_the_right(db):
+    await tiny_school()
+    async with client() as c:
+        await sign_in(c, "klruk", PASSWORD)
+        for path in ("/admin/roles", "/admin/users", "/admin/audit", "/admin/access-log"):
+            r = await c.get(path)
+            assert r.status_code == 403 and "Нет доступа" in r.text
+
+
+async def test_admin_issues_reset_code_and_user_sets_new_password(db):
+    s = await tiny_school()
+    async with client() as admin:
+        await sign_in(admin, "admin", PASSWORD)
+        page = await admin.get(f"/admin/users/{s.users['uchitel']}")
+        assert page.status_code == 200 and "uchitel" in page.text
+        r = await admin.post(f"/admin/users/{s.users['uchitel']}/reset",
+                             data={"_csrf_token": csrf_from(page.text)})
+        import re
+
+        code = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", r.text).group(0)
+        assert (await admin.get("/admin/users/999999")).status_code == 404
+    async with client() as user:
+        r = await post_form(user, "/reset", {"login": "uchitel", "code": code,
+                                             "password": "Новый-пароль-2026",
+                                             "password2": "Новый-пароль-2026"})
+        assert r.status_code == 200 and "изменён" in r.text.lower() or "сохранён" in r.text.lower()
+        await sign_in(user, "uchitel", "Новый-пароль-2026")
+
+
+async def test_register_with_bad_code_names_the_field(db):
+    async with client() as c:
+        r = await c.get("/register", params={"code": "AAAA-BBBB-CCCC"})
+        assert "Такого кода нет" in r.text
+
+
+async def test_logout_ends_the_session(db):
+    await tiny_school()
+    async with client() as c:
+        await sign_in(c, "klruk", PASSWORD)
+        home = await c.get("/home")
+        r = await c.post("/logout", data={"_csrf_token": csrf_from(home.text)})
+        assert r.status_code in (302, 303)
+        assert (await c.get("/home")).headers["location"].startswith("/login")
+
+
+async def test_unknown_page_and_health(db):
+    async with client() as c:
+        r = await c.get("/nonexistent")
+        assert r.status_code == 404 and "Страница не найдена" in r.text
+        assert (await c.get("/healthz")).text == "ok"
+        ready = await c.get("/readyz")
+        assert ready.status_code == 200 and ready.text == "ready"
+        assert ready.headers["x-request-id"]
+
+
+async def test_open_redirect_is_not_followed(db):
+    await tiny_school()
+    async with client() as c:
+        html = (await c.get("/login")).text
+        r = await c.post("/login", data={"login": "klruk", "password": PASSWORD,
+                                         "next": "//evil.example/", "_csrf_token": csrf_from(html)})
+        assert r.headers["location"] == "/home"
+
+
+async def test_invitation_sheet_to_registration(db):
+    """R-ORG-4: a class teacher prints the class's invitation slips; a parent types the code
+    from the paper and gets an account linked to their child."""
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    s = await tiny_school()
+    async with client() as teacher:
+        await sign_in(teacher, "klruk", PASSWORD)
+        page = await teacher.get(f"/classes/{s.classes['5А']}")
+        r = await teacher.post(f"/classes/{s.classes['5А']}/invitations",
+                               data={"who": ["students", "parents"],
+                                     "_csrf_token": csrf_from(page.text)})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+        assert "Павлов Алексей" in text and "Павлова Софья" in text
+        assert "Морозова Елена" not in text  # she already has an account
+        flat = " ".join(text.split())
+        match = re.search(r"Павлов Алексей.*?([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})", flat)
+        assert match, flat[:500]
+        code = match.group(1)
+        other = await teacher.get(f"/classes/{s.classes['6Б']}")
+        assert other.status_code == 404
+    async with client() as parent:
+        form = await parent.get("/register", params={"code": code})
+        assert "Павлов Алексей" in form.text
+        r = await parent.post("/register", data={
+            "code": code, "login": "pavlov", "password": "Сирень-и-клён-2026",
+            "password2": "Сирень-и-клён-2026", "_csrf_token": csrf_from(form.text)})
+        assert r.status_code == 200
+        await sign_in(parent, "pavlov", "Сирень-и-клён-2026")
+        assert (await parent.get(f"/students/{s.people['pupil2']}")).status_code == 200
+        assert (await parent.get(f"/students/{s.people['pupil1']}")).status_code == 404
+        again = await parent.get("/register", params={"code": code})
+        assert "уже использован" in again.text
+
+
+async def test_invitations_need_a_choice(db):
+    s = await tiny_school()
+    async with client() as teacher:
+        await sign_in(teacher, "klruk", PASSWORD)
+        page = await teacher.get(f"/classes/{s.classes['5А']}")
+        r = await teacher.post(f"/classes/{s.classes['5А']}/invitations",
+                               data={"_csrf_token": csrf_from(page.text)})
+        assert r.status_code == 400 and "Отметьте, для кого" in r.text
