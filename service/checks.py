@@ -50,7 +50,11 @@ async def run_checks(settings: Settings) -> tuple[list[str], bool]:
 
 async def _check_audit(settings, report) -> None:
     from service.audit.checkpoint import (
-        PUBLIC_NAME, CheckpointError, latest_checkpoints, load_public_key, read_checkpoint,
+        PUBLIC_NAME,
+        CheckpointError,
+        latest_checkpoints,
+        load_public_key,
+        read_checkpoint,
     )
     from service.audit.verify import verify_chain
 

@@ -248,7 +248,11 @@ def cmd_audit(args, settings) -> int:
 
 async def _audit_verify(args, settings) -> int:
     from service.audit.checkpoint import (
-        PUBLIC_NAME, CheckpointError, latest_checkpoints, load_public_key, read_checkpoint,
+        PUBLIC_NAME,
+        CheckpointError,
+        latest_checkpoints,
+        load_public_key,
+        read_checkpoint,
     )
     from service.audit.verify import verify_chain
 
@@ -279,7 +283,12 @@ async def _audit_verify(args, settings) -> int:
 async def _audit_checkpoint(args, settings) -> int:
     from datetime import UTC, datetime
 
-    from service.audit.checkpoint import Checkpoint, ensure_installation_key, fingerprint, write_checkpoint
+    from service.audit.checkpoint import (
+        Checkpoint,
+        ensure_installation_key,
+        fingerprint,
+        write_checkpoint,
+    )
     from service.audit.verify import verify_chain
 
     await _ready_db()

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import sys
+import time
 import uuid
 from datetime import date, datetime
 from functools import cache
@@ -18,7 +19,10 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.enums import MediaType
 from litestar.exceptions import (
-    HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException,
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
 )
 from litestar.handlers import BaseRouteHandler
 from litestar.response import Redirect
@@ -229,9 +233,13 @@ class RequestIdMiddleware:
         incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
         rid = incoming[:64] if incoming.replace("-", "").isalnum() else uuid.uuid4().hex[:16]
         token = request_id_var.set(rid)
+        started = time.perf_counter()
+        status = 500
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
             await send(message)
@@ -239,6 +247,13 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            path = scope.get("path", "")
+            if not path.startswith("/static/"):
+                viewer = scope.get("user")
+                log.info("request", extra={
+                    "request_id": rid, "method": scope.get("method"), "path": path, "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                    "user": viewer.login if viewer is not None else None})
             request_id_var.reset(token)
 
 
@@ -248,7 +263,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "request_id": request_id_var.get(),
+            "request_id": getattr(record, "request_id", None) or request_id_var.get(),
             "message": record.getMessage(),
         }
         for key in ("method", "path", "status", "ms", "user"):

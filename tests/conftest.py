@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import io
 import itertools
 import os
 import shutil
@@ -49,7 +50,7 @@ def pg_cluster():
 def _migrate(url: str) -> None:
     async def go():
         dbmod.use_database(url)
-        await dbmod.migrate(out=open(os.devnull, "w"))
+        await dbmod.migrate(out=io.StringIO())
         from service.accounts.actions import do_sync_rights
         from service.audit.log import Actor
 

@@ -25,3 +25,9 @@ def test_no_page_loads_anything_from_the_internet():
             if marker in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {marker}")
     assert offenders == []
+
+
+def test_code_passes_the_linter():
+    out = subprocess.run([str(Path(sys.executable).parent / "ruff"), "check", "service", "archive",
+                          "backups", "tests", "bench"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout

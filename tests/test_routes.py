@@ -225,3 +225,27 @@ async def test_invitations_need_a_choice(db):
         r = await teacher.post(f"/classes/{s.classes['5А']}/invitations",
                                data={"_csrf_token": csrf_from(page.text)})
         assert r.status_code == 400 and "Отметьте, для кого" in r.text
+
+
+async def test_requests_are_logged_with_their_id(db, caplog):
+    """Structured logs: every request's line carries the id the response returns."""
+    import json
+    import logging
+
+    from service.web import JsonFormatter
+
+    await tiny_school()
+    logger = logging.getLogger("ezh")
+    async with client() as c:
+        logger.addHandler(caplog.handler)  # after create_app() configured the logger
+        caplog.set_level(logging.INFO, logger="ezh")
+        try:
+            await sign_in(c, "klruk", PASSWORD)
+            r = await c.get("/home", headers={"x-request-id": "abc123"})
+        finally:
+            logger.removeHandler(caplog.handler)
+    assert r.headers["x-request-id"] == "abc123"
+    lines = [rec for rec in caplog.records if getattr(rec, "path", None) == "/home"]
+    assert lines and lines[-1].status == 200 and lines[-1].user == "klruk"
+    entry = json.loads(JsonFormatter().format(lines[-1]))
+    assert entry["request_id"] == "abc123" and entry["method"] == "GET" and entry["ms"] >= 0

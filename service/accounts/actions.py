@@ -12,7 +12,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from service.accounts import rules
 from service.accounts.rights import PERMISSIONS, ROLES
 from service.accounts.tables import (
-    AccessCode, LoginAttempt, Permission, Person, Role, RolePermission, Session, Account, AccountRole,
+    AccessCode,
+    Account,
+    AccountRole,
+    LoginAttempt,
+    Permission,
+    Person,
+    Role,
+    RolePermission,
+    Session,
 )
 from service.accounts.viewer import Viewer
 from service.audit.log import Actor, record

@@ -6,7 +6,15 @@ from datetime import timedelta
 
 from service.accounts import rules
 from service.accounts.actions import now
-from service.accounts.tables import AccessCode, Permission, Role, RolePermission, Session, Account, AccountRole
+from service.accounts.tables import (
+    AccessCode,
+    Account,
+    AccountRole,
+    Permission,
+    Role,
+    RolePermission,
+    Session,
+)
 from service.accounts.viewer import Viewer
 from service.settings import get_settings
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from litestar.params import FromPath, FromQuery
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromPath, FromQuery
 
 from service.accounts import actions, queries
 from service.accounts.rights import PERMISSION_CODES
 from service.errors import NotFound, Refused
 from service.settings import get_settings
 from service.web import (
-    SESSION_COOKIE, client_address, form_errors, redirect, render, requires, signed_in,
+    SESSION_COOKIE,
+    client_address,
+    form_errors,
+    redirect,
+    render,
+    requires,
+    signed_in,
 )
 
 

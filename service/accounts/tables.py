@@ -1,7 +1,13 @@
 """People's identities, accounts, roles and rights, sessions, invitation and reset codes."""
 
 from piccolo.columns import (
-    Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
 )
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table

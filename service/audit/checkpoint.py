@@ -96,7 +96,7 @@ class Checkpoint:
             f"хеш последней записи: {self.last_hash}\n"
             f"время: {self.at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
             f"ключ установки: {self.key_fingerprint}\n"
-        ).encode("utf-8")
+        ).encode()
 
     @classmethod
     def parse(cls, data: bytes) -> Checkpoint:

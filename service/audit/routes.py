@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from litestar.params import FromQuery
 from litestar import Request, Response, Router, get
+from litestar.params import FromQuery
 
 from service.audit.queries import ACTION_NAMES, PAGE, AuditFilter, access_page, audit_page
 from service.settings import get_settings

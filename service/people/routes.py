@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from litestar.params import FromPath
 from litestar import Request, Response, Router, get, post
+from litestar.params import FromPath
 
+from service.accounts.actions import do_issue_invitations
 from service.audit.log import log_access
 from service.errors import NotFound, Refused
-from service.accounts.actions import do_issue_invitations
 from service.people.queries import class_students, student_card
 from service.school.queries import class_for_viewer, visible_classes
 from service.settings import get_settings

@@ -9,10 +9,14 @@ import pytest
 
 from service.audit.chain import GENESIS, row_hash
 from service.audit.checkpoint import (
-    Checkpoint, CheckpointError, ensure_installation_key, fingerprint, read_checkpoint,
+    Checkpoint,
+    CheckpointError,
+    ensure_installation_key,
+    fingerprint,
+    read_checkpoint,
     write_checkpoint,
 )
-from service.audit.log import NotInTransaction, Actor, record
+from service.audit.log import Actor, NotInTransaction, record
 from service.audit.tables import AuditEvent
 from service.audit.verify import verify_chain
 from tests.audit.helpers import tamper, write_events
@@ -34,7 +38,7 @@ async def test_rows_chain_and_verify(db):
     rows = await AuditEvent.select().order_by(AuditEvent.seq).run()
     assert rows[0]["prev_hash"] == GENESIS
     assert [r["seq"] for r in rows] == list(range(1, base + 6))
-    for before, after in zip(rows, rows[1:]):
+    for before, after in zip(rows, rows[1:], strict=False):
         assert after["prev_hash"] == before["hash"]
     assert rows[-1]["new"] == '{"comment":"контрольная «Дроби»","value":5}'
     assert rows[-1]["actor_name"] == "uchitel" and rows[-1]["address"] == "10.0.0.7"

@@ -69,7 +69,12 @@ def test_checkpoint_verifies_with_plain_openssl(tmp_path):
     """The checkpoint can be checked in 25 years without ezh: openssl and the public key."""
     from datetime import UTC, datetime
 
-    from service.audit.checkpoint import Checkpoint, ensure_installation_key, fingerprint, write_checkpoint
+    from service.audit.checkpoint import (
+        Checkpoint,
+        ensure_installation_key,
+        fingerprint,
+        write_checkpoint,
+    )
 
     key = ensure_installation_key(tmp_path / "keys")
     cp = Checkpoint(3, "cd" * 32, datetime.now(UTC), fingerprint(key.public_key()), "Школа")
