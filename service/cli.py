@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--first-name", default="Школы")
     a.add_argument("--password-stdin", action="store_true", help="прочитать пароль из стандартного ввода")
 
+    r = sub.add_parser("reset-code", help="выдать одноразовый код сброса пароля для учётной записи")
+    r.add_argument("--login", required=True)
+
     sub.add_parser("check", help="проверить установку: база, миграции, журнал аудита, диск, часы")
     sub.add_parser("settings", help="показать все настройки, их переменные и значения по умолчанию")
 
@@ -224,6 +227,26 @@ def cmd_create_admin(args, settings) -> int:
     return _run(go())
 
 
+def cmd_reset_code(args, settings) -> int:
+    """For when nobody can sign in to the page that issues reset codes (a locked-out admin)."""
+    from service.accounts.actions import do_issue_reset_code
+    from service.accounts.tables import Account
+    from service.audit.log import Actor
+
+    async def go() -> int:
+        await _ready_db()
+        user = await Account.select(Account.id).where(Account.login == args.login.strip().lower()).first().run()
+        if user is None:
+            return _fail(f"учётной записи «{args.login}» нет")
+        code = await do_issue_reset_code(Actor.system("ezh reset-code"), user["id"])
+        hours = settings.security.reset_code_hours
+        print(f"Код сброса пароля для {args.login}: {code}\n"
+              f"Действует {hours} ч. Введите его на странице «Есть код сброса пароля» (/reset).")
+        return 0
+
+    return _run(go())
+
+
 def cmd_check(args, settings) -> int:
     from service.checks import run_checks
 
@@ -312,6 +335,7 @@ COMMANDS = {
     "demo-data": cmd_demo_data,
     "demo": cmd_demo,
     "create-admin": cmd_create_admin,
+    "reset-code": cmd_reset_code,
     "check": cmd_check,
     "settings": cmd_settings,
     "audit": cmd_audit,

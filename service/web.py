@@ -119,6 +119,16 @@ def render_pdf(name: str, **context: Any) -> bytes:
     return HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf()
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit in the database; a bigger number names nothing
+
+
+def existing_id(value: int) -> int:
+    """An id from an address: out of range is just another id that does not exist (404)."""
+    if not 0 < value <= MAX_ID:
+        raise NotFound()
+    return value
+
+
 def redirect(path: str, request: Request | None = None) -> Response:
     """A redirect that htmx follows as a whole-page navigation."""
     if request is not None and request.headers.get("hx-request"):

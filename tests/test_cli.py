@@ -4,6 +4,7 @@ migrate, check, audit verify/checkpoint, create-admin, and clear refusals at sta
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -68,6 +69,15 @@ def test_fresh_install_migrate_check_verify_checkpoint(site, tmp_path):
     assert "НАРУШЕНИЕ: запись № 2" in verify.stdout
     check = run(site, "check")
     assert check.returncode == 1 and "СБОЙ  журнал аудита" in check.stdout
+
+
+def test_locked_out_admin_gets_a_reset_code(site):
+    run(site, "migrate")
+    run(site, "create-admin", "--login", "director", "--password-stdin", stdin="Надёжный-пароль-2026\n")
+    out = run(site, "reset-code", "--login", "director")
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", out.stdout)
+    assert run(site, "reset-code", "--login", "nobody").returncode == 2
 
 
 def test_create_admin_refuses_weak_password(site):

@@ -249,3 +249,17 @@ async def test_requests_are_logged_with_their_id(db, caplog):
     assert lines and lines[-1].status == 200 and lines[-1].user == "klruk"
     entry = json.loads(JsonFormatter().format(lines[-1]))
     assert entry["request_id"] == "abc123" and entry["method"] == "GET" and entry["ms"] >= 0
+
+
+async def test_malformed_addresses_never_become_500(db):
+    await tiny_school()
+    async with client() as c:
+        await sign_in(c, "admin", PASSWORD)
+        for path, status in [("/classes/abc", 404), ("/students/99999999999999999999", 404),
+                             ("/admin/users/2147483648", 404), ("/classes/-1", 404),
+                             ("/admin/users?page=x", 400), ("/admin/audit?before=x", 400)]:
+            r = await c.get(path)
+            assert r.status_code == status, path
+            assert '<html lang="ru"' in r.text
+        r = await c.get("/admin/audit?day_from=2026-13-45")
+        assert r.status_code == 200 and "ГГГГ-ММ-ДД" in r.text

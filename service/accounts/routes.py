@@ -13,6 +13,7 @@ from service.settings import get_settings
 from service.web import (
     SESSION_COOKIE,
     client_address,
+    existing_id,
     form_errors,
     redirect,
     render,
@@ -148,6 +149,7 @@ async def roles_page(request: Request) -> Response:
 
 @post("/admin/roles/{role_id:int}", guards=[requires("admin.roles")])
 async def roles_submit(request: Request, role_id: FromPath[int]) -> Response:
+    existing_id(role_id)
     form = await request.form()
     codes = {c for c in form.getall("perm") if c in PERMISSION_CODES} if "perm" in form else set()
     try:
@@ -168,6 +170,7 @@ async def users_page(request: Request, q: FromQuery[str] = "", page: FromQuery[i
 
 @get("/admin/users/{user_id:int}", guards=[requires("admin.users")])
 async def user_page(request: Request, user_id: FromPath[int]) -> Response:
+    existing_id(user_id)
     user = await queries.user_detail(user_id)
     if user is None:
         raise NotFound()
@@ -176,6 +179,7 @@ async def user_page(request: Request, user_id: FromPath[int]) -> Response:
 
 @post("/admin/users/{user_id:int}/reset", guards=[requires("admin.users")])
 async def user_reset(request: Request, user_id: FromPath[int]) -> Response:
+    existing_id(user_id)
     code = await actions.do_issue_reset_code(request.user.actor, user_id)
     user = await queries.user_detail(user_id)
     return render(request, "accounts/user.html", user=user, reset_code=code, errors={},
@@ -185,6 +189,7 @@ async def user_reset(request: Request, user_id: FromPath[int]) -> Response:
 
 @post("/admin/users/{user_id:int}/active", guards=[requires("admin.users")])
 async def user_active(request: Request, user_id: FromPath[int]) -> Response:
+    existing_id(user_id)
     form = await request.form()
     try:
         await actions.do_set_user_active(request.user.actor, user_id, form.get("active") == "1",

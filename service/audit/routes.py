@@ -9,7 +9,7 @@ from litestar.params import FromQuery
 
 from service.audit.queries import ACTION_NAMES, PAGE, AuditFilter, access_page, audit_page
 from service.settings import get_settings
-from service.web import render, requires
+from service.web import MAX_ID, render, requires
 
 
 def _day(text: str | None) -> tuple[date | None, str | None]:
@@ -26,6 +26,7 @@ async def audit_list(request: Request, actor: FromQuery[str] = "", action: FromQ
                      object_id: FromQuery[str] = "", day_from: FromQuery[str] = "", day_to: FromQuery[str] = "",
                      before: FromQuery[int | None] = None) -> Response:
     errors = {}
+    before = min(before, 2**62) if before else None
     d_from, problem = _day(day_from)
     if problem:
         errors["day_from"] = problem
@@ -42,6 +43,8 @@ async def audit_list(request: Request, actor: FromQuery[str] = "", action: FromQ
 @get("/admin/access-log", guards=[requires("admin.access_log")])
 async def access_list(request: Request, person: FromQuery[int | None] = None, viewer: FromQuery[str] = "",
                       before: FromQuery[int | None] = None) -> Response:
+    person = person if person and 0 < person <= MAX_ID else None
+    before = min(before, MAX_ID) if before else None
     rows = await access_page(person, viewer.strip(), before)
     return render(request, "audit/access.html", rows=rows[:PAGE], more=len(rows) > PAGE,
                   person=person or "", viewer_q=viewer)

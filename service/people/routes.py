@@ -13,7 +13,7 @@ from service.errors import NotFound, Refused
 from service.people.queries import class_students, student_card
 from service.school.queries import class_for_viewer, visible_classes
 from service.settings import get_settings
-from service.web import render, render_pdf, requires, signed_in
+from service.web import existing_id, render, render_pdf, requires, signed_in
 
 
 def today() -> date:
@@ -35,6 +35,7 @@ async def classes_page(request: Request) -> Response:
 
 @get("/classes/{class_id:int}", guards=[signed_in])
 async def class_page(request: Request, class_id: FromPath[int]) -> Response:
+    existing_id(class_id)
     day = today()
     school_class = await class_for_viewer(request.user, class_id, day)
     if school_class is None:
@@ -48,6 +49,7 @@ async def class_page(request: Request, class_id: FromPath[int]) -> Response:
     requires("invitations.issue_any", "invitations.issue_own")])
 async def class_invitations(request: Request, class_id: FromPath[int]) -> Response:
     """Issue codes for everyone in the class without an account and return the sheet (PDF)."""
+    existing_id(class_id)
     day = today()
     viewer = request.user
     school_class = await class_for_viewer(viewer, class_id, day)
@@ -88,6 +90,7 @@ async def class_invitations(request: Request, class_id: FromPath[int]) -> Respon
 
 @get("/students/{person_id:int}", guards=[signed_in])
 async def student_page(request: Request, person_id: FromPath[int]) -> Response:
+    existing_id(person_id)
     card = await student_card(request.user, person_id, today())
     if card is None:
         raise NotFound()
