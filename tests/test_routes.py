@@ -263,3 +263,38 @@ async def test_malformed_addresses_never_become_500(db):
             assert '<html lang="ru"' in r.text
         r = await c.get("/admin/audit?day_from=2026-13-45")
         assert r.status_code == 200 and "ГГГГ-ММ-ДД" in r.text
+
+
+async def test_expired_session_signs_out(db):
+    from service.accounts.tables import Session
+
+    await tiny_school()
+    async with client() as c:
+        await sign_in(c, "klruk", PASSWORD)
+        assert (await c.get("/home")).status_code == 200
+        await Session.update({Session.expires_at: Session.created_at}).where(Session.id > 0).run()
+        r = await c.get("/home")
+        assert r.status_code in (302, 303) and r.headers["location"].startswith("/login")
+
+
+async def test_readyz_says_when_migrations_are_pending(db):
+    from piccolo.apps.migrations.tables import Migration
+
+    await Migration.delete().where(Migration.app_name == "people").run()
+    async with client() as c:
+        r = await c.get("/readyz")
+        assert r.status_code == 503 and "ezh migrate" in r.text
+        assert (await c.get("/healthz")).status_code == 200
+
+
+async def test_access_log_page_shows_who_opened_whose_card(db):
+    s = await tiny_school()
+    async with client() as parent:
+        await sign_in(parent, "roditel", PASSWORD)
+        await parent.get(f"/students/{s.people['pupil1']}")
+    async with client() as admin:
+        await sign_in(admin, "admin", PASSWORD)
+        page = await admin.get("/admin/access-log", params={"person": s.people["pupil1"]})
+        assert page.status_code == 200 and "roditel" in page.text and "карточка ученика" in page.text
+        audit = await admin.get("/admin/audit", params={"actor": "roditel"})
+        assert audit.text.count("Вход в систему") >= 2  # the filter option and the row
