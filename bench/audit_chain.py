@@ -12,19 +12,12 @@ import asyncio
 import os
 import platform
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-_TMP = Path(tempfile.mkdtemp(prefix="ezh-bench-"))
-for _key in [k for k in os.environ if k.startswith("EZH_")]:
-    del os.environ[_key]
-os.environ["EZH_VAR_DIR"] = str(_TMP / "var")
-os.environ["EZH_DATABASE_URL"] = f"sqlite:///{_TMP / 'boot.sqlite3'}"
-
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.isolated import ROOT  # noqa: E402  (first: settings of its own)
 from service import db as dbmod  # noqa: E402
 from service.accounts.tables import Person  # noqa: E402
 from service.audit.log import Actor, record  # noqa: E402

@@ -128,15 +128,20 @@ async def do_create_person(actor: Actor, last_name: str, first_name: str, middle
 
 async def do_create_user(actor: Actor, login: str, password: str, role_codes: list[str],
                          person_id: int | None = None) -> int:
+    login, password_hash = await _new_credentials(login, password)
+    async with atomic():
+        return await _insert_user(actor, login, password_hash, role_codes, person_id,
+                                  "accounts.user_created")
+
+
+async def _new_credentials(login: str, password: str) -> tuple[str, str]:
+    """A new login and password checked by the rules; returns the login and the password hash."""
     login = login.strip().lower()
     if problem := rules.login_problem(login):
         raise Refused(problem, field="login")
     if problem := rules.password_problem(password, login):
         raise Refused(problem, field="password")
-    password_hash = await hash_password(password)
-    async with atomic():
-        return await _insert_user(actor, login, password_hash, role_codes, person_id,
-                                  "accounts.user_created")
+    return login, await hash_password(password)
 
 
 async def _insert_user(actor: Actor, login: str, password_hash: str, role_codes: list[str],
@@ -298,14 +303,8 @@ async def check_invitation(code_text: str) -> dict:
 
 async def do_register(code_text: str, login: str, password: str, address: str) -> int:
     """Create an account from an invitation code, linked to the code's person, with its role.
-    A person who already has an account gets the role added to it instead only if they sign
-    in; a second account for the same person is refused."""
-    login = login.strip().lower()
-    if problem := rules.login_problem(login):
-        raise Refused(problem, field="login")
-    if problem := rules.password_problem(password, login):
-        raise Refused(problem, field="password")
-    password_hash = await hash_password(password)
+    A person has at most one account: a second registration is refused."""
+    login, password_hash = await _new_credentials(login, password)
     async with atomic():
         row = await _usable_code(code_text, "invite")  # re-read inside the transaction
         if await Account.exists().where(Account.person == row["person"]).run():

@@ -1,0 +1,17 @@
+"""Import first in a benchmark: the process gets settings of its own (a temporary var/ and a
+boot SQLite file), nothing from the machine's /etc/ezh or EZH_* environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TMP = Path(tempfile.mkdtemp(prefix="ezh-bench-"))
+for _key in [k for k in os.environ if k.startswith("EZH_")]:
+    del os.environ[_key]
+os.environ["EZH_VAR_DIR"] = str(TMP / "var")
+os.environ["EZH_DATABASE_URL"] = f"sqlite:///{TMP / 'boot.sqlite3'}"
