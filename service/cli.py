@@ -75,11 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         return _fail(f"ошибка в настройках: {exc}")
     from service import db  # after the settings are known to be valid
+    from service.audit.checkpoint import CheckpointError
 
     handler = COMMANDS[args.command]
     try:
         return handler(args, settings)
     except db.DatabaseUnavailable as exc:
+        return _fail(str(exc))
+    except CheckpointError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
@@ -103,6 +106,10 @@ async def _ready_db(require_current: bool = True) -> None:
     await db.ping()
     if require_current:
         state = await db.migration_state()
+        if state.unknown:
+            raise db.DatabaseUnavailable(
+                "база данных новее этой версии ezh (в ней есть миграции, которых программа не "
+                "знает). Установите ту версию ezh, что работала с этой базой.")
         if not state.current:
             raise db.DatabaseUnavailable(
                 f"схема базы не обновлена: {len(state.pending)} миграций не применено. "
@@ -177,6 +184,11 @@ def cmd_demo_data(args, settings) -> int:
 def cmd_demo(args, settings) -> int:
     from service.demo import generate_demo_school, has_demo_school, print_logins, stored_logins
 
+    if not settings.database.url.startswith("sqlite:///"):
+        return _fail("ezh demo — только для пробы на SQLite, а настроена база "
+                     f"{settings.database.url.split(':')[0]}: демо-школа не будет записана в рабочую "
+                     "базу. Для пробы запустите без /etc/ezh/ezh.toml и EZH_DATABASE_URL.")
+
     async def prepare() -> int:
         code = await _migrate(settings)
         if code:
@@ -209,19 +221,21 @@ def cmd_create_admin(args, settings) -> int:
         if getpass.getpass("Пароль ещё раз: ") != password:
             return _fail("пароли не совпадают")
 
+    login = args.login.strip().lower()
+
     async def go() -> int:
         await _ready_db()
         actor = Actor.system("ezh create-admin")
         try:
             from service.accounts.rules import login_problem, password_problem
 
-            if problem := login_problem(args.login) or password_problem(password, args.login):
+            if problem := login_problem(login) or password_problem(password, login):
                 raise Refused(problem)
             person = await do_create_person(actor, args.last_name, args.first_name)
-            await do_create_user(actor, args.login, password, ["admin"], person)
+            await do_create_user(actor, login, password, ["admin"], person)
         except Refused as exc:
             return _fail(exc.message)
-        print(f"Администратор {args.login} создан.")
+        print(f"Администратор {login} создан.")
         return 0
 
     return _run(go())

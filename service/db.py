@@ -111,9 +111,11 @@ async def ping() -> None:
     try:
         await db.run_ddl("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - any driver error means "unreachable" here
+        hint = ("Проверьте EZH_DATABASE_URL и что сервер PostgreSQL запущен."
+                if isinstance(db, PostgresEngine) else
+                "Проверьте EZH_DATABASE_URL и права на файл базы и его каталог.")
         raise DatabaseUnavailable(
-            f"База данных недоступна ({describe_url(_url_of(db))}): {exc}. "
-            "Проверьте EZH_DATABASE_URL и что сервер PostgreSQL запущен."
+            f"База данных недоступна ({describe_url(_url_of(db))}): {exc}. {hint}"
         ) from exc
 
 
@@ -189,6 +191,7 @@ async def migrate(out=sys.stdout) -> list[tuple[str, str]]:
         )
     pending = set(state.pending)
     done: list[tuple[str, str]] = []
+    app, mid = "—", "—"
     chatter = io.StringIO()  # Piccolo prints emoji progress; we print our own lines
     try:
         async with atomic():
@@ -225,3 +228,10 @@ async def grant_service_role(role: str, append_only: tuple[str, ...]) -> None:
     async with atomic():
         for sql in statements:
             await db.run_ddl(sql)
+
+
+def contains(column, text: str):
+    """A case-insensitive "contains" filter: ILIKE on PostgreSQL; LIKE on SQLite (which folds
+    only Latin letters — enough for logins in a demo)."""
+    pattern = "%" + text.replace("%", "") + "%"  # "_" stays a wildcard: it only widens a search
+    return column.ilike(pattern) if is_postgres() else column.like(pattern)

@@ -76,6 +76,8 @@ class ServerSettings:
     workers: int = _setting("EZH_WORKERS", 1, "Число рабочих процессов", check=_check_positive)
     secure_cookies: bool = _setting("EZH_SECURE_COOKIES", False,
                                     "Куки только по HTTPS (включить за nginx с TLS)")
+    public_url: str = _setting("EZH_PUBLIC_URL", "",
+                               "Адрес журнала для печати на листах с кодами, например https://ezh.school.local")
     behind_proxy: bool = _setting("EZH_BEHIND_PROXY", False,
                                   "Доверять X-Forwarded-For от nginx на этом сервере")
 
@@ -83,11 +85,11 @@ class ServerSettings:
 @dataclass(frozen=True)
 class PathSettings:
     var_dir: Path = _setting("EZH_VAR_DIR", PROJECT_ROOT / "var",
-                             "Каталог данных (база SQLite, журналы, контрольные точки)")
+                             "Каталог данных службы (по умолчанию в нём ключи и контрольные точки)")
     key_dir: Path = _setting("EZH_KEY_DIR", Path(""),
-                             "Каталог ключа установки (вне базы данных); по умолчанию var/keys")
+                             "Каталог ключа установки (вне базы данных); пусто — EZH_VAR_DIR/keys")
     checkpoint_dir: Path = _setting("EZH_CHECKPOINT_DIR", Path(""),
-                                    "Куда записывать контрольные точки журнала аудита")
+                                    "Каталог контрольных точек журнала аудита; пусто — EZH_VAR_DIR/checkpoints")
 
 
 @dataclass(frozen=True)
@@ -266,7 +268,8 @@ def describe() -> list[tuple[str, str, str, str]]:
     rows = []
     for section, cls in SECTIONS.items():
         for f in dataclasses.fields(cls):
-            rows.append((f.metadata["env"], f"[{section}] {f.name}", str(f.default), f.metadata["help"]))
+            default = "" if str(f.default) in ("", ".") else str(f.default)
+            rows.append((f.metadata["env"], f"[{section}] {f.name}", default, f.metadata["help"]))
     return rows
 
 

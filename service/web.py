@@ -119,6 +119,12 @@ def render_pdf(name: str, **context: Any) -> bytes:
     return HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf()
 
 
+def site_url(request: Request) -> str:
+    """The journal's address as families should type it: EZH_PUBLIC_URL, or what this
+    request came to (right on a LAN; behind nginx set EZH_PUBLIC_URL)."""
+    return get_settings().server.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+
+
 MAX_ID = 2**31 - 1  # ids are 32-bit in the database; a bigger number names nothing
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from service.audit.tables import AccessLog
+from service.school.tables import SchoolClass
 from tests.factories import PASSWORD, tiny_school
 from tests.routes import client, csrf_from, post_form, sign_in
 
@@ -298,3 +299,56 @@ async def test_access_log_page_shows_who_opened_whose_card(db):
         assert page.status_code == 200 and "roditel" in page.text and "карточка ученика" in page.text
         audit = await admin.get("/admin/audit", params={"actor": "roditel"})
         assert audit.text.count("Вход в систему") >= 2  # the filter option and the row
+
+
+async def test_staff_invitation_sheet(db):
+    """R-ORG-4 for staff: the secretary/admin prints slips for staff without accounts;
+    a class teacher's slip registers an account with both teacher roles."""
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    from service.school.tables import StaffMember
+    from tests.factories import YEAR_START
+
+    s = await tiny_school()
+    await StaffMember.insert(StaffMember(person=s.people["parent2"], post="учитель физики",
+                                         starts_on=YEAR_START)).run()
+    await SchoolClass.update({SchoolClass.class_teacher: s.people["parent2"]}).where(
+        SchoolClass.id == s.classes["6Б"]).run()
+    async with client() as c:
+        await sign_in(c, "klruk", PASSWORD)
+        assert (await c.get("/staff")).status_code == 403
+    async with client() as c:
+        await sign_in(c, "admin", PASSWORD)
+        page = await c.get("/staff")
+        assert "учитель физики" in page.text
+        empty = await c.post("/staff/invitations", data={"role": "auto", "_csrf_token": csrf_from(page.text)})
+        assert empty.status_code == 400 and "Отметьте сотрудников" in empty.text
+        r = await c.post("/staff/invitations", data={"role": "auto", "person": [str(s.people["parent2"])],
+                                                      "_csrf_token": csrf_from(page.text)})
+        assert r.headers["content-type"] == "application/pdf"
+        text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages).split())
+        assert "классный руководитель 6Б класса" in text
+        code = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", text).group(0)
+    from service.accounts.actions import do_register
+    from service.accounts.queries import viewer_for_user
+
+    user_id = await do_register(code, "pavlov.fiz", "Сирень-и-клён-2026", "x")
+    assert set((await viewer_for_user(user_id)).roles) == {"class_teacher", "teacher"}
+
+
+async def test_admin_changes_roles_of_an_account(db):
+    s = await tiny_school()
+    async with client() as c:
+        await sign_in(c, "admin", PASSWORD)
+        page = await c.get(f"/admin/users/{s.users['klruk']}")
+        r = await c.post(f"/admin/users/{s.users['klruk']}/roles", data={
+            "role": ["class_teacher", "teacher", "parent"], "reason": "мама ученика 6Б",
+            "_csrf_token": csrf_from(page.text)})
+        assert r.status_code == 200 and "Роли сохранены" in r.text
+        me = await c.get(f"/admin/users/{s.users['admin']}")
+        r = await c.post(f"/admin/users/{s.users['admin']}/roles", data={
+            "role": ["teacher"], "_csrf_token": csrf_from(me.text)})
+        assert r.status_code == 400 and "с самого себя" in r.text

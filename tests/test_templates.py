@@ -28,7 +28,9 @@ CLASS = {"id": 3, "name": "5А", "grade": 5, "letter": "А", "year_name": "2026/
 COUNTS = {"classes": 88, "students": 2500, "staff": 187, "accounts": 412}
 USER = {"id": 3, "login": "uchitel", "is_active": True, "last_login_at": WHEN, "created_at": WHEN,
         "person.id": 4, "person.last_name": "Попова", "person.first_name": "Мария",
-        "person.middle_name": "Сергеевна", "roles": ["Учитель"], "pending_reset": False}
+        "person.middle_name": "Сергеевна", "roles": ["Учитель"], "role_codes": {"teacher"},
+        "pending_reset": False}
+ROLES = [{"id": 1, "code": "admin", "name": "Администратор"}, {"id": 4, "code": "teacher", "name": "Учитель"}]
 AUDIT_ROW = {"id": 5, "seq": 5, "at": WHEN, "actor_id": 1, "actor_name": "admin",
              "address": "10.0.0.2", "action": "accounts.role_rights_changed",
              "action_name": "Изменены права роли", "object_type": "role", "object_id": "teacher",
@@ -54,7 +56,13 @@ CONTEXTS: dict[str, tuple[Viewer | None, dict, str]] = {
         "Изменять права ролей"),
     "accounts/users.html": (ADMIN, {"users": [USER], "q": "поп", "page": 1, "has_next": False}, "Попова"),
     "accounts/user.html": (ADMIN, {"user": USER, "reset_code": "7K3M-Q9PX-2DTR", "errors": {},
-                                   "reset_hours": 72, "site": "https://ezh.school.local"}, "7K3M-Q9PX-2DTR"),
+                                   "reset_hours": 72, "site": "https://ezh.school.local",
+                                   "all_roles": ROLES, "roles_saved": True}, "7K3M-Q9PX-2DTR"),
+    "people/staff.html": (ADMIN, {"staff": [{"id": 4, "last_name": "Попова", "first_name": "Мария",
+                                             "middle_name": "Сергеевна", "post": "учитель математики",
+                                             "leads_class": "5А", "has_account": False}],
+                                  "staff_roles": {"auto": "учитель"}, "errors": {"person": "Отметьте"},
+                                  "chosen": {4}, "role": "auto"}, "учитель математики"),
     "audit/list.html": (ADMIN, {"rows": [AUDIT_ROW], "more": True, "f": AuditFilter(action="x"),
                                 "day_from": "", "day_to": "2026-13-01", "actions": ACTION_NAMES,
                                 "errors": {"day_to": "Дата должна быть в виде ГГГГ-ММ-ДД"}},
@@ -118,10 +126,11 @@ def test_invitation_sheet_pdf_renders():
 
     from pypdf import PdfReader
 
-    slips = [{"person": PUPIL, "role": "Ученик", "for_child": None, "code": "7K3M-Q9PX-2DTR"},
-             {"person": PUPIL["parents"][0], "role": "Родитель", "for_child": PUPIL,
+    slips = [{"person": PUPIL, "line": "ученик, 5А класс", "code": "7K3M-Q9PX-2DTR"},
+             {"person": PUPIL["parents"][0], "line": "родитель; ребёнок: Морозов Артём, 5А класс",
               "code": "AB12-CD34-EF56"}]
-    pdf = render_pdf("pdf/invitations.html", school_class=CLASS, slips=slips,
+    pdf = render_pdf("pdf/invitations.html", group_title="5А класс, 2026/2027 учебный год", slips=slips,
                      valid_until=date(2026, 12, 23), site="https://ezh.school.local")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "7K3M-Q9PX-2DTR" in text and "AB12-CD34-EF56" in text and "Морозова Елена" in text
+    assert "ребёнок: Морозов Артём" in text

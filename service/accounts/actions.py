@@ -162,6 +162,31 @@ async def _insert_user(actor: Actor, login: str, password_hash: str, role_codes:
     return user_id
 
 
+async def do_set_user_roles(actor: Actor, user_id: int, role_codes: set[str], reason: str = "") -> bool:
+    """Replace the roles of an account (e.g. a teacher who is also a parent). Returns False
+    when nothing changed. Nobody can take the administrator role away from themself."""
+    async with atomic():
+        if not await Account.exists().where(Account.id == user_id).run():
+            raise NotFound()
+        roles = {r["code"]: r["id"] for r in await Role.select(Role.code, Role.id).run()}
+        if unknown := role_codes - roles.keys():
+            raise Refused(f"Неизвестная роль: {sorted(unknown)[0]}", field="roles")
+        current = {r["role.code"] for r in await AccountRole.select(AccountRole.role.code)
+                   .where(AccountRole.account == user_id).run()}
+        if current == role_codes:
+            return False
+        if user_id == actor.user_id and "admin" in current and "admin" not in role_codes:
+            raise Refused("Нельзя снять роль администратора с самого себя: попросите другого "
+                          "администратора", field="roles")
+        await AccountRole.delete().where(AccountRole.account == user_id).run()
+        if role_codes:
+            await AccountRole.insert(*[AccountRole(account=user_id, role=roles[c])
+                                       for c in sorted(role_codes)]).run()
+        await record(actor, "accounts.user_roles_changed", "account", user_id,
+                     old=sorted(current), new=sorted(role_codes), reason=reason)
+    return True
+
+
 async def do_set_user_active(actor: Actor, user_id: int, active: bool, reason: str = "") -> None:
     async with atomic():
         user = await Account.select(Account.id, Account.is_active, Account.login).where(Account.id == user_id).first().run()
@@ -287,7 +312,10 @@ async def _usable_code(code_text: str, purpose: str) -> dict:
     if row["used_at"] is not None:
         raise Refused("Этот код уже использован. Если это были не вы, сообщите в школу", field="code")
     if row["revoked_at"] is not None:
-        raise Refused("Этот код заменён более новым. Попросите в школе действующий код", field="code")
+        if row["person"] is not None and await Account.exists().where(Account.person == row["person"]).run():
+            raise Refused("Этот человек уже зарегистрирован в журнале: войдите со своим логином. "
+                          "Если пароль забыт, администратор школы выдаст код сброса", field="code")
+        raise Refused("Этот код больше не действует. Попросите в школе новый код", field="code")
     if row["expires_at"] <= now():
         raise Refused("Срок действия кода истёк. Попросите в школе новый код", field="code")
     return row
@@ -312,7 +340,9 @@ async def do_register(code_text: str, login: str, password: str, address: str) -
                           "Если пароль забыт, администратор школы выдаст код сброса", field="code")
         role = await Role.select(Role.code).where(Role.id == row["role"]).first().run()
         actor = Actor(None, login, address)
-        user_id = await _insert_user(actor, login, password_hash, [role["code"]], row["person"],
+        # «классный руководитель» is a teacher with a class (R-ROLE-1): both roles at once.
+        codes = [role["code"], "teacher"] if role["code"] == "class_teacher" else [role["code"]]
+        user_id = await _insert_user(actor, login, password_hash, codes, row["person"],
                                      "accounts.registered", reason="код приглашения")
         moment = now()
         await AccessCode.update({AccessCode.used_at: moment, AccessCode.account: user_id}).where(

@@ -16,6 +16,7 @@ from service.accounts.tables import (
     Session,
 )
 from service.accounts.viewer import Viewer
+from service.db import contains
 from service.settings import get_settings
 
 _VIEWER_SQL = """
@@ -98,8 +99,8 @@ async def users_page(search: str = "", limit: int = 50, offset: int = 0) -> list
                         Account.person.id, Account.person.last_name, Account.person.first_name,
                         Account.person.middle_name)
     if search:
-        like = f"%{search.strip()}%"
-        query = query.where(Account.login.ilike(like) | Account.person.last_name.ilike(like))
+        text = search.strip()
+        query = query.where(contains(Account.login, text) | contains(Account.person.last_name, text))
     users = await query.order_by(Account.login).limit(limit).offset(offset).run()
     ids = [u["id"] for u in users]
     roles: dict[int, list[str]] = {i: [] for i in ids}
@@ -119,9 +120,15 @@ async def user_detail(user_id: int) -> dict | None:
         Account.id == user_id).first().run()
     if user is None:
         return None
-    user["roles"] = [r["role.name"] for r in await AccountRole.select(AccountRole.role.name).where(
-        AccountRole.account == user_id).order_by(AccountRole.role.position).run()]
+    held = await AccountRole.select(AccountRole.role.name, AccountRole.role.code).where(
+        AccountRole.account == user_id).order_by(AccountRole.role.position).run()
+    user["roles"] = [r["role.name"] for r in held]
+    user["role_codes"] = {r["role.code"] for r in held}
     user["pending_reset"] = await AccessCode.exists().where(
         (AccessCode.account == user_id) & (AccessCode.purpose == "reset") & AccessCode.used_at.is_null()
         & AccessCode.revoked_at.is_null() & (AccessCode.expires_at > now())).run()
     return user
+
+
+async def all_roles() -> list[dict]:
+    return await Role.select(Role.id, Role.code, Role.name).order_by(Role.position).run()

@@ -46,7 +46,6 @@ PERMISSIONS: tuple[PermissionDef, ...] = (
     PermissionDef("admin.access_log", "Просматривать журнал доступа к персональным данным", "Администрирование", ("admin",)),
     PermissionDef("invitations.issue_any", "Выпускать коды приглашения для любого класса", "Коды приглашения", ("admin", "deputy", "secretary")),
     PermissionDef("invitations.issue_own", "Выпускать коды приглашения для своего класса", "Коды приглашения", ("class_teacher",)),
-    PermissionDef("school.view", "Видеть классы, предметы, нагрузку", "Школа", ("admin", "deputy", "secretary", "teacher", "class_teacher", "observer", "archivist")),
     PermissionDef("people.view_all", "Видеть карточки всех учеников и родителей", "Люди", ("admin", "deputy", "secretary")),
     PermissionDef("people.view_class", "Видеть карточки учеников своего класса", "Люди", ("class_teacher",)),
     PermissionDef("people.view_taught", "Видеть учеников классов, где ведёт уроки", "Люди", ("teacher", "class_teacher")),

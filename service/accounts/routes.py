@@ -19,6 +19,7 @@ from service.web import (
     render,
     requires,
     signed_in,
+    site_url,
 )
 
 
@@ -171,20 +172,16 @@ async def users_page(request: Request, q: FromQuery[str] = "", page: FromQuery[i
 @get("/admin/users/{user_id:int}", guards=[requires("admin.users")])
 async def user_page(request: Request, user_id: FromPath[int]) -> Response:
     existing_id(user_id)
-    user = await queries.user_detail(user_id)
-    if user is None:
-        raise NotFound()
-    return render(request, "accounts/user.html", user=user, reset_code=None, errors={})
+    return await _user_page(request, user_id, {})
 
 
 @post("/admin/users/{user_id:int}/reset", guards=[requires("admin.users")])
 async def user_reset(request: Request, user_id: FromPath[int]) -> Response:
     existing_id(user_id)
     code = await actions.do_issue_reset_code(request.user.actor, user_id)
-    user = await queries.user_detail(user_id)
-    return render(request, "accounts/user.html", user=user, reset_code=code, errors={},
-                  reset_hours=get_settings().security.reset_code_hours,
-                  site=str(request.base_url).rstrip("/"))
+    return await _user_page(request, user_id, {}, reset_code=code,
+                            reset_hours=get_settings().security.reset_code_hours,
+                            site=site_url(request))
 
 
 @post("/admin/users/{user_id:int}/active", guards=[requires("admin.users")])
@@ -195,14 +192,35 @@ async def user_active(request: Request, user_id: FromPath[int]) -> Response:
         await actions.do_set_user_active(request.user.actor, user_id, form.get("active") == "1",
                                          form.get("reason", ""))
     except Refused as exc:
-        user = await queries.user_detail(user_id)
-        return render(request, "accounts/user.html", status_code=400, user=user,
-                      reset_code=None, errors=form_errors(exc))
+        return await _user_page(request, user_id, form_errors(exc), status=400)
     return redirect(f"/admin/users/{user_id}", request)
+
+
+@post("/admin/users/{user_id:int}/roles", guards=[requires("admin.users")])
+async def user_roles(request: Request, user_id: FromPath[int]) -> Response:
+    existing_id(user_id)
+    form = await request.form()
+    codes = set(form.getall("role")) if "role" in form else set()
+    try:
+        changed = await actions.do_set_user_roles(request.user.actor, user_id, codes,
+                                                  form.get("reason", ""))
+    except Refused as exc:
+        return await _user_page(request, user_id, {"roles": exc.message}, status=400)
+    return await _user_page(request, user_id, {}, roles_saved=changed)
+
+
+async def _user_page(request: Request, user_id: int, errors: dict, status: int = 200,
+                     reset_code: str | None = None, **extra) -> Response:
+    user = await queries.user_detail(user_id)
+    if user is None:
+        raise NotFound()
+    return render(request, "accounts/user.html", status_code=status, user=user,
+                  reset_code=reset_code, errors=errors, all_roles=await queries.all_roles(),
+                  roles_saved=extra.pop("roles_saved", False), **extra)
 
 
 router = Router(path="/", route_handlers=[
     login_page, login_submit, logout, register_page, register_submit, reset_page, reset_submit,
     password_page, password_submit, roles_page, roles_submit, users_page, user_page, user_reset,
-    user_active,
+    user_active, user_roles,
 ])

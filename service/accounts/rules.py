@@ -8,6 +8,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from service.text import count
+
 # Crockford's base32 without I, L, O, U: nothing to confuse when a code is typed from paper.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_GROUPS, CODE_GROUP_LEN = 3, 4  # 60 bits: XXXX-XXXX-XXXX
@@ -84,10 +86,4 @@ class Throttle:
 
 def minutes_text(delta: timedelta) -> str:
     minutes = max(1, -(-int(delta.total_seconds()) // 60))
-    if minutes % 10 == 1 and minutes % 100 != 11:
-        word = "минуту"
-    elif minutes % 10 in (2, 3, 4) and minutes % 100 not in (12, 13, 14):
-        word = "минуты"
-    else:
-        word = "минут"
-    return f"{minutes} {word}"
+    return count(minutes, "минуту", "минуты", "минут")

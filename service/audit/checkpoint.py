@@ -33,6 +33,13 @@ def ensure_installation_key(key_dir: Path) -> Ed25519PrivateKey:
     private_path = key_dir / PRIVATE_NAME
     if private_path.exists():
         return load_private_key(key_dir)
+    if (key_dir / PUBLIC_NAME).exists():
+        # A lost key must not be replaced silently: every checkpoint made with it would stop
+        # verifying, and nobody would know why.
+        raise CheckpointError(
+            f"ключ установки {private_path} пропал, а открытый ключ {key_dir / PUBLIC_NAME} на "
+            "месте. Восстановите ключ из резервной копии. Начать новую пару ключей можно, только "
+            "убрав открытый ключ сознательно (старые контрольные точки сохраните вместе с ним)")
     key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(

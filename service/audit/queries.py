@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from service.audit.tables import AccessLog, AuditEvent
+from service.db import contains
 
 PAGE = 100
 
@@ -21,6 +22,7 @@ ACTION_NAMES = {
     "accounts.reset_code_issued": "Выдан код сброса пароля",
     "accounts.invitations_issued": "Выпущены коды приглашения",
     "accounts.role_rights_changed": "Изменены права роли",
+    "accounts.user_roles_changed": "Изменены роли учётной записи",
     "accounts.rights_synced": "Обновлён перечень ролей и прав",
     "accounts.person_created": "Добавлен человек",
     "school.demo_generated": "Создана демонстрационная школа",
@@ -47,7 +49,7 @@ async def audit_page(f: AuditFilter, tz) -> list[dict]:
     )
     conditions = []
     if f.actor:
-        conditions.append(AuditEvent.actor_name.ilike(f"%{f.actor}%"))
+        conditions.append(contains(AuditEvent.actor_name, f.actor))
     if f.action:
         conditions.append(AuditEvent.action == f.action)
     if f.object_type:
@@ -73,7 +75,7 @@ async def access_page(person_id: int | None, viewer: str, before_id: int | None)
     if person_id:
         query = query.where(AccessLog.person_id == person_id)
     if viewer:
-        query = query.where(AccessLog.viewer_name.ilike(f"%{viewer}%"))
+        query = query.where(contains(AccessLog.viewer_name, viewer))
     if before_id:
         query = query.where(AccessLog.id < before_id)
     return await query.order_by(AccessLog.id, ascending=False).limit(PAGE + 1).run()

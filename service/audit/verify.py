@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from service.audit.chain import ChainProblem, ChainWalker
 from service.audit.checkpoint import Checkpoint
 from service.audit.tables import AuditEvent
+from service.text import count
 
 BATCH = 5000
 
@@ -51,8 +52,8 @@ async def verify_chain(checkpoints: list[Checkpoint] = ()) -> VerifyResult:
         if walker.last_seq < cp.count:
             result.problem = ChainProblem(
                 walker.last_seq + 1, None,
-                f"в журнале {walker.last_seq} записей, а контрольная точка от {cp.at_text} "
-                f"заверяет {cp.count}: записи с № {walker.last_seq + 1} удалены",
+                f"в журнале {count(walker.last_seq, 'запись', 'записи', 'записей')}, а контрольная "
+                f"точка от {cp.at_text} заверяет {cp.count}: записи с № {walker.last_seq + 1} удалены",
             )
             return result
         if walker.seen.get(cp.count) != cp.last_hash:
@@ -63,6 +64,7 @@ async def verify_chain(checkpoints: list[Checkpoint] = ()) -> VerifyResult:
             )
             return result
         result.checkpoint_notes.append(
-            f"совпадает с контрольной точкой от {cp.at_text} ({cp.count} записей)"
+            f"совпадает с контрольной точкой от {cp.at_text} "
+            f"({count(cp.count, 'запись', 'записи', 'записей')})"
         )
     return result

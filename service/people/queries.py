@@ -97,3 +97,18 @@ async def children_of(viewer: Viewer, today: date) -> list[dict]:
            WHERE l.parent = {} ORDER BY p.first_name""",
         today, today, viewer.person_id,
     ).run()
+
+
+async def staff_members(today: date) -> list[dict]:
+    """Current staff with their post, the class they lead (if any) and whether they already
+    have an account — for the staff invitation sheet. One query."""
+    return await Person.raw(
+        """SELECT p.id, p.last_name, p.first_name, p.middle_name, s.post,
+                  (SELECT c.name FROM school_class c JOIN academic_year y ON y.id = c.year
+                    WHERE c.class_teacher = p.id AND y.is_current = {} LIMIT 1) AS leads_class,
+                  EXISTS (SELECT 1 FROM account a WHERE a.person = p.id) AS has_account
+           FROM staff_member s JOIN person p ON p.id = s.person
+           WHERE s.starts_on <= {} AND (s.ends_on IS NULL OR s.ends_on >= {})
+           ORDER BY p.last_name, p.first_name, p.middle_name""",
+        True, today, today,
+    ).run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from urllib.parse import quote
 
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath
@@ -10,10 +11,10 @@ from litestar.params import FromPath
 from service.accounts.actions import do_issue_invitations
 from service.audit.log import log_access
 from service.errors import NotFound, Refused
-from service.people.queries import class_students, student_card
+from service.people.queries import class_students, staff_members, student_card
 from service.school.queries import class_for_viewer, visible_classes
 from service.settings import get_settings
-from service.web import existing_id, render, render_pdf, requires, signed_in
+from service.web import existing_id, render, render_pdf, requires, signed_in, site_url
 
 
 def today() -> date:
@@ -58,34 +59,87 @@ async def class_invitations(request: Request, class_id: FromPath[int]) -> Respon
     form = await request.form()
     who = set(form.getall("who")) if "who" in form else set()
     students = await class_students(viewer, class_id, day)
-    slips, grants = [], []
+    in_class = f"{school_class['name']} класс"
+    slips: list[dict] = []
     seen: set[int] = set()  # a parent of two pupils of the class gets one slip
     for student in students:
         if "students" in who and not student["has_account"]:
-            grants.append((student["id"], "student"))
-            slips.append({"person": student, "role": "Ученик", "for_child": None})
+            slips.append({"person": student, "role": "student", "line": f"ученик, {in_class}"})
         if "parents" in who:
             for parent in student["parents"]:
                 if not parent["has_account"] and parent["id"] not in seen:
                     seen.add(parent["id"])
-                    grants.append((parent["id"], "parent"))
-                    slips.append({"person": parent, "role": "Родитель", "for_child": student})
+                    child = f"{student['last_name']} {student['first_name']}"
+                    slips.append({"person": parent, "role": "parent",
+                                  "line": f"родитель; ребёнок: {child}, {in_class}"})
     try:
         if not who:
             raise Refused("Отметьте, для кого выпустить коды: ученики, родители или оба", field="who")
-        codes = await do_issue_invitations(viewer.actor, grants, scope_note=f"класс {school_class['name']}")
+        return await _invitation_sheet(request, slips, f"класс {school_class['name']}",
+                                       f"{in_class}, {school_class['year_name']} учебный год",
+                                       f"invitations-{school_class['name']}")
     except Refused as exc:
         return render(request, "people/class.html", status_code=400, school_class=school_class,
                       students=students, may_issue=True, errors={exc.field or "__all__": exc.message})
-    role_codes = {"Ученик": "student", "Родитель": "parent"}
+
+
+STAFF_ROLES = {
+    "auto": "учитель (классный руководитель — тем, кто ведёт класс)",
+    "deputy": "завуч",
+    "secretary": "секретарь",
+    "archivist": "архивист",
+    "admin": "администратор",
+}
+
+
+@get("/staff", guards=[requires("invitations.issue_any")])
+async def staff_page(request: Request) -> Response:
+    return render(request, "people/staff.html", staff=await staff_members(today()),
+                  staff_roles=STAFF_ROLES, errors={}, chosen=set(), role="auto")
+
+
+@post("/staff/invitations", guards=[requires("invitations.issue_any")])
+async def staff_invitations(request: Request) -> Response:
+    """Invitation slips for the chosen staff members, with the role they will get."""
+    form = await request.form()
+    chosen = {int(p) for p in form.getall("person") if p.isdigit()} if "person" in form else set()
+    role = form.get("role", "auto")
+    staff = await staff_members(today())
+    try:
+        if role not in STAFF_ROLES:
+            raise Refused("Выберите роль из списка", field="role")
+        picked = [m for m in staff if m["id"] in chosen and not m["has_account"]]
+        if not picked:
+            raise Refused("Отметьте сотрудников без учётной записи", field="person")
+        slips = []
+        for member in picked:
+            code = role if role != "auto" else ("class_teacher" if member["leads_class"] else "teacher")
+            line = {"class_teacher": f"классный руководитель {member['leads_class']} класса",
+                    "teacher": "учитель"}.get(code, STAFF_ROLES.get(code, code))
+            slips.append({"person": member, "role": code, "line": f"{line}; {member['post']}"})
+        return await _invitation_sheet(request, slips, "сотрудники", "сотрудники школы",
+                                       "invitations-staff")
+    except Refused as exc:
+        return render(request, "people/staff.html", status_code=400, staff=staff,
+                      staff_roles=STAFF_ROLES, errors={exc.field or "__all__": exc.message},
+                      chosen=chosen, role=role)
+
+
+async def _invitation_sheet(request: Request, slips: list[dict], scope_note: str,
+                            group_title: str, file_stem: str) -> Response:
+    """Issue one code per slip and return the printable sheet; the codes exist only on it."""
+    grants = [(slip["person"]["id"], slip["role"]) for slip in slips]
+    codes = await do_issue_invitations(request.user.actor, grants, scope_note=scope_note)
     for slip in slips:
-        slip["code"] = codes[(slip["person"]["id"], role_codes[slip["role"]])]
-    valid_until = day + timedelta(days=get_settings().security.invitation_days)
-    pdf = render_pdf("pdf/invitations.html", school_class=school_class, slips=slips,
-                     valid_until=valid_until, site=str(request.base_url).rstrip("/"))
-    filename = f"invitations-{class_id}-{day.isoformat()}.pdf"
+        slip["code"] = codes[(slip["person"]["id"], slip["role"])]
+    day = today()
+    pdf = render_pdf("pdf/invitations.html", group_title=group_title, slips=slips,
+                     valid_until=day + timedelta(days=get_settings().security.invitation_days),
+                     site=site_url(request))
+    filename = f"{file_stem}-{day.isoformat()}.pdf"
     return Response(pdf, status_code=200, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+        "Cache-Control": "no-store"})
 
 
 @get("/students/{person_id:int}", guards=[signed_in])
@@ -98,4 +152,5 @@ async def student_page(request: Request, person_id: FromPath[int]) -> Response:
     return render(request, "people/student.html", card=card)
 
 
-router = Router(path="/", route_handlers=[classes_page, class_page, class_invitations, student_page])
+router = Router(path="/", route_handlers=[classes_page, class_page, class_invitations, staff_page,
+                                           staff_invitations, student_page])

@@ -81,7 +81,7 @@ async def test_expired_and_superseded_codes(db):
     await AccessCode.update({AccessCode.expires_at: actions.now().replace(year=2099)}).where(
         AccessCode.person == pid).run()
     await actions.do_register(second, "sokolova.o", "Сирень-и-клён-2026", "x")
-    with pytest.raises(Refused, match="заменён"):
+    with pytest.raises(Refused, match="уже зарегистрирован"):
         await actions.do_register(first, "sokolova.o2", "Сирень-и-клён-2026", "x")
 
 
@@ -145,3 +145,24 @@ async def test_changing_password_ends_other_sessions(db):
     await actions.do_change_password(viewer, PASSWORD, "Новый-пароль-2026")
     assert await viewer_for_token(t1, "a") is not None
     assert await viewer_for_token(t2, "b") is None
+
+
+async def test_roles_of_an_account(db):
+    s = await tiny_school()
+    admin = await viewer_for_user(s.users["admin"])
+    assert await actions.do_set_user_roles(admin.actor, s.users["uchitel"], {"teacher", "parent"}, "мама ученика")
+    assert (await viewer_for_user(s.users["uchitel"])).roles == ("teacher", "parent")
+    assert not await actions.do_set_user_roles(admin.actor, s.users["uchitel"], {"parent", "teacher"})
+    with pytest.raises(Refused, match="с самого себя"):
+        await actions.do_set_user_roles(admin.actor, s.users["admin"], {"teacher"})
+    with pytest.raises(Refused, match="Неизвестная роль"):
+        await actions.do_set_user_roles(admin.actor, s.users["uchitel"], {"wizard"})
+    assert "accounts.user_roles_changed" in await _audit_actions()
+
+
+async def test_class_teacher_invitation_gives_both_roles(db):
+    s = await tiny_school()
+    pid = s.people["parent3"]  # any person without an account will do
+    code = (await actions.do_issue_invitations(SYSTEM, [(pid, "class_teacher")]))[(pid, "class_teacher")]
+    user_id = await actions.do_register(code, "new.teacher", "Сирень-и-клён-2026", "x")
+    assert set((await viewer_for_user(user_id)).roles) == {"class_teacher", "teacher"}

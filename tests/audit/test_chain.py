@@ -143,3 +143,10 @@ def test_installation_key_is_private_and_stable(tmp_path):
     again = ensure_installation_key(tmp_path / "keys")
     assert fingerprint(key.public_key()) == fingerprint(again.public_key())
     assert (tmp_path / "keys" / "installation.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_lost_key_is_not_replaced_silently(tmp_path):
+    ensure_installation_key(tmp_path / "keys")
+    (tmp_path / "keys" / "installation.key").unlink()
+    with pytest.raises(CheckpointError, match="пропал"):
+        ensure_installation_key(tmp_path / "keys")

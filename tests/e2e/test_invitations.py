@@ -31,8 +31,8 @@ def test_sheet_code_registers_a_parent(live_server, browser):
         teacher.get_by_role("button", name="Выпустить коды приглашения (PDF)").click()
     pdf = download.value.path().read_bytes()
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
-    # first slip: «… родитель ученика <child> … XXXX-XXXX-XXXX»
-    match = re.search(r"([А-ЯЁ][а-яё]+ [А-ЯЁ][а-яё]+ [А-ЯЁ][а-яё]+) .*?родитель ученика "
+    # first slip: «<parent> родитель; ребёнок: <child>, 5А класс … XXXX-XXXX-XXXX»
+    match = re.search(r"([А-ЯЁ][а-яё]+ [А-ЯЁ][а-яё]+ [А-ЯЁ][а-яё]+) .*?родитель; ребёнок: "
                       r"([А-ЯЁ][а-яё]+ [А-ЯЁ][а-яё]+).*?([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})", text)
     assert match, text[:400]
     parent_name, child_name, code = match.groups()
