@@ -80,12 +80,18 @@ async def _check_audit(settings, report) -> None:
 
 
 def _check_key(settings, report) -> None:
-    from service.audit.checkpoint import PRIVATE_NAME
+    from service.audit.checkpoint import PRIVATE_NAME, CheckpointError, load_private_key
 
     path = settings.key_dir / PRIVATE_NAME
     if not path.exists():
         report(False, "ключ установки", f"{path} нет: он создаётся при ezh migrate или ezh serve")
-    elif path.stat().st_mode & 0o077:
+        return
+    try:
+        load_private_key(settings.key_dir)  # readable by the user this check runs as
+    except CheckpointError as exc:
+        report(False, "ключ установки", f"{exc}: запускайте ezh от имени пользователя службы")
+        return
+    if path.stat().st_mode & 0o077:
         report(False, "ключ установки", f"{path} доступен не только владельцу: chmod 600 {path}")
     else:
         report(True, "ключ установки", str(path))

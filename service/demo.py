@@ -46,6 +46,7 @@ from service.school.tables import (
     TeachingLoad,
 )
 from service.settings import get_settings
+from service.text import count
 
 DEMO_PASSWORD = "demo-ezh-2026"  # the one password of every demo login, printed with them
 ACTOR = "ezh demo-data"
@@ -611,29 +612,20 @@ class DemoResult(DemoLogins):
         text = (
             f"Демонстрационная школа создана за {self.seconds:.1f} с".replace(".", ",")
             + f" (размер {self.size}, зерно {self.seed}): учебный год {YEAR_NAME}, "
-            f"{_count(c['classes'], 'класс', 'класса', 'классов')}, "
-            f"{_count(c['students'], 'ученик', 'ученика', 'учеников')}, "
-            f"{_count(c['parents'], 'родитель', 'родителя', 'родителей')} и опекунов, "
-            f"{_count(c['teachers'], 'учитель', 'учителя', 'учителей')}, "
-            f"{_count(c['administration'], 'сотрудник', 'сотрудника', 'сотрудников')} "
+            f"{count(c['classes'], 'класс', 'класса', 'классов')}, "
+            f"{count(c['students'], 'ученик', 'ученика', 'учеников')}, "
+            f"{count(c['parents'], 'родитель', 'родителя', 'родителей')} и опекунов, "
+            f"{count(c['teachers'], 'учитель', 'учителя', 'учителей')}, "
+            f"{count(c['administration'], 'сотрудник', 'сотрудника', 'сотрудников')} "
             "администрации, "
-            f"{_count(c['subjects'], 'предмет', 'предмета', 'предметов')}, "
-            f"{_count(c['teaching_load'], 'строка', 'строки', 'строк')} учебной нагрузки, "
-            f"{_count(c['accounts'], 'демо-вход', 'демо-входа', 'демо-входов')}."
+            f"{count(c['subjects'], 'предмет', 'предмета', 'предметов')}, "
+            f"{count(c['teaching_load'], 'строка', 'строки', 'строк')} учебной нагрузки, "
+            f"{count(c['accounts'], 'демо-вход', 'демо-входа', 'демо-входов')}."
         )
         if self.taken:
             text += (f" Логины {', '.join(self.taken)} уже были заняты: для них демо-входы "
                      "не созданы.")
         return text
-
-
-def _count(n: int, one: str, few: str, many: str) -> str:
-    """«1 класс», «3 класса», «11 классов»: the noun agrees with the number."""
-    if n % 10 == 1 and n % 100 != 11:
-        return f"{n} {one}"
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return f"{n} {few}"
-    return f"{n} {many}"
 
 
 def _login_rows(people: dict[int, str], logins: Sequence[str],
