@@ -1,0 +1,115 @@
+"""Pages under load over HTTP: `ezh serve` (2 uvicorn workers) on PostgreSQL with the L demo
+school, wrk on the same 2 cores (so the numbers are pessimistic). Signed in as the class
+teacher: home page, their class page (≈ 30 pupils with parents), the login page.
+Results: bench/results/pages.md. Needs Debian's wrk (apt-get install wrk).
+
+    .venv/bin/python bench/pages.py [--seconds 10] [--connections 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.isolated import ROOT, TMP  # noqa: E402  (first: settings of its own)
+from tests.pg import Cluster  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _sign_in(base: str, login: str, password: str) -> tuple[str, str]:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    html = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
+    opener.open(base + "/login", urllib.parse.urlencode(
+        {"login": login, "password": password, "_csrf_token": token}).encode())
+    cookies = "; ".join(f"{c.name}={c.value}" for c in jar)
+    home = opener.open(base + "/home").read().decode()
+    class_id = re.search(r'href="/classes/(\d+)"', home).group(1)
+    return cookies, f"/classes/{class_id}"
+
+
+def _wrk(url: str, cookie: str, seconds: int, connections: int) -> dict:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+                          "-H", f"Cookie: {cookie}", url], capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = dict(re.findall(r"^\s+(50|90|99)%\s+([\d.]+\w+)", out, re.M))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": lat.get("50"), "p90": lat.get("90"), "p99": lat.get("99"),
+            "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def main(args) -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+    cluster = Cluster()
+    cluster.start()
+    server = None
+    try:
+        cluster.psql("CREATE DATABASE pages")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EZH_")}
+        env.update({"EZH_VAR_DIR": str(TMP / "var"), "EZH_DATABASE_URL": cluster.url("pages"),
+                    "EZH_LOG_LEVEL": "WARNING", "EZH_DATABASE_POOL_SIZE": "10"})
+        cli = [sys.executable, "-m", "service.cli"]
+        for step in (["migrate"], ["demo-data", "--size", "L"]):
+            subprocess.run([*cli, *step], cwd=ROOT, env=env, check=True, capture_output=True)
+        port = _free_port()
+        server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2"],
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        cookie, class_path = _sign_in(base, "klruk", "demo-ezh-2026")
+        results = []
+        for name, path, with_cookie in [("home (class teacher)", "/home", True),
+                                        ("class page, ≈ 30 pupils + parents", class_path, True),
+                                        ("login page", "/login", False)]:
+            _wrk(base + path, cookie if with_cookie else "", 2, args.connections)  # warm up
+            r = _wrk(base + path, cookie if with_cookie else "", args.seconds, args.connections)
+            results.append((name, path, r))
+            print(f"{name:40} {r['rps']:8.0f} req/s  p50 {r['p50']}  p99 {r['p99']}  non-2xx {r['non2xx']}")
+    finally:
+        if server:
+            server.terminate()
+            server.wait(timeout=10)
+        cluster.stop()
+    rows = "\n".join(f"| {n} | `{p}` | {r['rps']:.0f} | {r['p50']} | {r['p90']} | {r['p99']} | {r['non2xx']} |"
+                     for n, p, r in results)
+    (ROOT / "bench/results/pages.md").write_text(
+        "# Pages under load (HTTP, PostgreSQL, L demo school)\n\n"
+        f"Measured {datetime.now(UTC):%Y-%m-%d} with `bench/pages.py`: `ezh serve --workers 2` "
+        f"(uvicorn, uvloop, httptools) on {os.cpu_count()} CPUs, CPython {platform.python_version()}, "
+        "PostgreSQL 15 throwaway cluster (fsync off), pool of 10 per worker; load from "
+        f"`wrk -t2 -c{args.connections} -d{args.seconds}s` on the same cores. Signed in as the "
+        "class teacher (every request resolves the session: 2 queries).\n\n"
+        "| page | path | req/s | p50 | p90 | p99 | non-2xx |\n|---|---|---:|---:|---:|---:|---:|\n"
+        + rows + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    main(parser.parse_args())
