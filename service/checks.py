@@ -84,7 +84,13 @@ def _check_key(settings, report) -> None:
 
     path = settings.key_dir / PRIVATE_NAME
     if not path.exists():
-        report(False, "ключ установки", f"{path} нет: он создаётся при ezh migrate или ezh serve")
+        from service.audit.checkpoint import PUBLIC_NAME
+
+        if (settings.key_dir / PUBLIC_NAME).exists():
+            report(False, "ключ установки", f"{path} пропал (открытый ключ на месте): восстановите "
+                                            "его из резервной копии")
+        else:
+            report(False, "ключ установки", f"{path} нет: он создаётся при ezh migrate или ezh serve")
         return
     try:
         load_private_key(settings.key_dir)  # readable by the user this check runs as

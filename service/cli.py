@@ -140,6 +140,7 @@ async def _migrate(settings) -> int:
     from service.audit.log import Actor
 
     await db.ping()
+    ensure_installation_key(settings.key_dir)  # first: a lost key stops everything, unchanged
     try:
         done = await db.migrate()
     except db.MigrationFailed as exc:
@@ -155,7 +156,6 @@ async def _migrate(settings) -> int:
         await db.grant_service_role(settings.database.app_role,
                                     (AuditEvent._meta.tablename, AccessLog._meta.tablename))
         print(f"Права роли {settings.database.app_role} выданы (журналы — только добавление).")
-    ensure_installation_key(settings.key_dir)
     return 0
 
 

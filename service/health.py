@@ -20,6 +20,9 @@ async def readyz() -> Response:
         state = await db.migration_state()
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready", said in words
         return Response(f"not ready: {exc}", status_code=503, media_type=MediaType.TEXT)
+    if state.unknown:
+        return Response("not ready: the database is newer than this ezh (unknown migrations)",
+                        status_code=503, media_type=MediaType.TEXT)
     if not state.current:
         return Response(f"not ready: {len(state.pending)} migrations pending (ezh migrate)",
                         status_code=503, media_type=MediaType.TEXT)

@@ -38,7 +38,7 @@ async def home(request: Request) -> Response:
         classes = await visible_classes(viewer, day)
         context["classes"] = classes
         context["own_classes"] = [c for c in classes if c["class_teacher"] == viewer.person_id]
-    if role == "parent":
+    if "parent" in viewer.roles:  # also for a teacher who is a parent
         context["children"] = await children_of(viewer, day)
     if role == "student" and viewer.person_id is not None:
         context["card"] = await student_card(viewer, viewer.person_id, day)

@@ -3,6 +3,8 @@ home, scoped class and student pages (foreign ids answer 404), CSRF, errors, hea
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from service.audit.tables import AccessLog
@@ -352,3 +354,38 @@ async def test_admin_changes_roles_of_an_account(db):
         r = await c.post(f"/admin/users/{s.users['admin']}/roles", data={
             "role": ["teacher"], "_csrf_token": csrf_from(me.text)})
         assert r.status_code == 400 and "с самого себя" in r.text
+
+
+async def test_only_administrators_hand_out_administrator_slips(db):
+    from service.accounts.actions import do_set_user_roles
+
+    s = await tiny_school()
+    from tests.factories import SYSTEM
+
+    await do_set_user_roles(SYSTEM, s.users["uchitel"], {"secretary"})
+    async with client() as c:
+        await sign_in(c, "uchitel", PASSWORD)
+        page = await c.get("/staff")
+        assert page.status_code == 200 and 'value="admin"' not in page.text
+        r = await c.post("/staff/invitations", data={"role": "admin", "person": [str(s.people["parent2"])],
+                                                      "_csrf_token": csrf_from(page.text)})
+        assert r.status_code == 400 and "Выберите роль" in r.text
+    async with client() as c:
+        await sign_in(c, "admin", PASSWORD)
+        assert 'value="admin"' in (await c.get("/staff")).text
+
+
+async def test_teacher_who_is_a_parent_sees_the_child_at_home(db):
+    from service.accounts.actions import do_set_user_roles
+    from service.people.tables import ParentLink
+    from tests.factories import SYSTEM
+
+    s = await tiny_school()
+    await ParentLink.insert(ParentLink(parent=s.people["uchitel"], child=s.people["pupil3"], kind="мать",
+                                       created_at=datetime.now(UTC))).run()
+    await do_set_user_roles(SYSTEM, s.users["uchitel"], {"teacher", "parent"})
+    async with client() as c:
+        await sign_in(c, "uchitel", PASSWORD)
+        home = await c.get("/home")
+        assert "Учитель" in home.text and "Мои дети" in home.text and "Соколов Максим" in home.text
+        assert (await c.get(f"/students/{s.people['pupil3']}")).status_code == 200

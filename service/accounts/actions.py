@@ -312,6 +312,8 @@ async def _usable_code(code_text: str, purpose: str) -> dict:
     if row["used_at"] is not None:
         raise Refused("Этот код уже использован. Если это были не вы, сообщите в школу", field="code")
     if row["revoked_at"] is not None:
+        if purpose == "reset":
+            raise Refused("Этот код заменён более новым: введите последний выданный код", field="code")
         if row["person"] is not None and await Account.exists().where(Account.person == row["person"]).run():
             raise Refused("Этот человек уже зарегистрирован в журнале: войдите со своим логином. "
                           "Если пароль забыт, администратор школы выдаст код сброса", field="code")

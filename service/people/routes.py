@@ -92,10 +92,17 @@ STAFF_ROLES = {
 }
 
 
+def _staff_roles(viewer) -> dict[str, str]:
+    """The roles this viewer may hand out on staff slips: making administrators takes the
+    administrator's own right, or a secretary could print themself a way to the top."""
+    return {code: label for code, label in STAFF_ROLES.items()
+            if code != "admin" or viewer.can("admin.roles")}
+
+
 @get("/staff", guards=[requires("invitations.issue_any")])
 async def staff_page(request: Request) -> Response:
     return render(request, "people/staff.html", staff=await staff_members(today()),
-                  staff_roles=STAFF_ROLES, errors={}, chosen=set(), role="auto")
+                  staff_roles=_staff_roles(request.user), errors={}, chosen=set(), role="auto")
 
 
 @post("/staff/invitations", guards=[requires("invitations.issue_any")])
@@ -105,8 +112,9 @@ async def staff_invitations(request: Request) -> Response:
     chosen = {int(p) for p in form.getall("person") if p.isdigit()} if "person" in form else set()
     role = form.get("role", "auto")
     staff = await staff_members(today())
+    allowed = _staff_roles(request.user)
     try:
-        if role not in STAFF_ROLES:
+        if role not in allowed:
             raise Refused("Выберите роль из списка", field="role")
         picked = [m for m in staff if m["id"] in chosen and not m["has_account"]]
         if not picked:
@@ -121,7 +129,7 @@ async def staff_invitations(request: Request) -> Response:
                                        "invitations-staff")
     except Refused as exc:
         return render(request, "people/staff.html", status_code=400, staff=staff,
-                      staff_roles=STAFF_ROLES, errors={exc.field or "__all__": exc.message},
+                      staff_roles=allowed, errors={exc.field or "__all__": exc.message},
                       chosen=chosen, role=role)
 
 

@@ -166,3 +166,11 @@ async def test_class_teacher_invitation_gives_both_roles(db):
     code = (await actions.do_issue_invitations(SYSTEM, [(pid, "class_teacher")]))[(pid, "class_teacher")]
     user_id = await actions.do_register(code, "new.teacher", "Сирень-и-клён-2026", "x")
     assert set((await viewer_for_user(user_id)).roles) == {"class_teacher", "teacher"}
+
+
+async def test_superseded_reset_code_says_so(db):
+    s = await tiny_school()
+    old = await actions.do_issue_reset_code(SYSTEM, s.users["uchitel"])
+    await actions.do_issue_reset_code(SYSTEM, s.users["uchitel"])
+    with pytest.raises(Refused, match="последний выданный код"):
+        await actions.do_reset_password("uchitel", old, "Новый-пароль-2026", "x")
