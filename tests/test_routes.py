@@ -56,6 +56,8 @@ async def test_class_teacher_sees_own_class_not_another(db):
         foreign = await c.get(f"/classes/{s.classes['6Б']}")
         assert foreign.status_code == 404 and "Страница не найдена" in foreign.text
         assert (await c.get(f"/students/{s.people['pupil3']}")).status_code == 404
+    seen = {(r["person_id"], r["what"]) for r in await AccessLog.select().run()}
+    assert seen == {(s.people["pupil1"], "список класса 5А"), (s.people["pupil2"], "список класса 5А")}
 
 
 async def test_parent_sees_own_child_only(db):

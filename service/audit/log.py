@@ -80,15 +80,15 @@ async def record(
     return row["seq"]
 
 
-async def log_access(actor: Actor, person_id: int, what: str) -> None:
-    """Note that ``actor`` opened ``person_id``'s personal record (one insert, no chain)."""
-    await AccessLog.insert(
-        AccessLog(
-            at=datetime.now(UTC),
-            viewer_id=actor.user_id,
-            viewer_name=actor.name,
-            address=actor.address,
-            person_id=person_id,
-            what=what,
-        )
-    ).run()
+async def log_access(actor: Actor, person_ids: int | list[int], what: str) -> None:
+    """Note that ``actor`` saw the personal data of ``person_ids`` — a card, or every pupil of a
+    class list (152-ФЗ: who saw whose data). One insert, however many people; no chain."""
+    ids = [person_ids] if isinstance(person_ids, int) else person_ids
+    if not ids:
+        return
+    moment = datetime.now(UTC)
+    await AccessLog.insert(*[
+        AccessLog(at=moment, viewer_id=actor.user_id, viewer_name=actor.name,
+                  address=actor.address, person_id=pid, what=what)
+        for pid in ids
+    ]).run()

@@ -42,6 +42,8 @@ async def class_page(request: Request, class_id: FromPath[int]) -> Response:
     if school_class is None:
         raise NotFound()
     students = await class_students(request.user, class_id, day)
+    await log_access(request.user.actor, [s["id"] for s in students],
+                     f"список класса {school_class['name']}")
     return render(request, "people/class.html", school_class=school_class, students=students,
                   may_issue=_may_issue(request.user, school_class), errors={})
 
