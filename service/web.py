@@ -235,6 +235,18 @@ EXCEPTION_HANDLERS = {
 # --- request ids and logs ------------------------------------------------------------------
 
 
+# The browser itself enforces that pages load nothing from outside the school's server
+# (152-ФЗ: no data leaves it) and cannot be framed by another site.
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+     b"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+     b"base-uri 'self'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
 class RequestIdMiddleware:
     """Gives every request an id (or takes nginx's X-Request-ID), puts it into every log line
     and into the response headers, so a user's report can be matched with the log."""
@@ -257,7 +269,8 @@ class RequestIdMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode()),
+                                      *SECURITY_HEADERS]
             await send(message)
 
         try:

@@ -391,3 +391,12 @@ async def test_teacher_who_is_a_parent_sees_the_child_at_home(db):
         home = await c.get("/home")
         assert "Учитель" in home.text and "Мои дети" in home.text and "Соколов Максим" in home.text
         assert (await c.get(f"/students/{s.people['pupil3']}")).status_code == 200
+
+
+async def test_pages_forbid_loading_anything_from_outside(db):
+    """R-SEC-2: the browser is told to load nothing from other servers and not to be framed."""
+    async with client() as c:
+        r = await c.get("/login")
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
