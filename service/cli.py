@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `ezh settings | head`: the reader left, nothing went wrong
+        sys.stderr.close()
+        return 0
     except Exception as exc:  # noqa: BLE001 - an administrator gets a sentence, not a traceback
         if settings.log.level.upper() == "DEBUG":
             raise
