@@ -18,10 +18,12 @@ PARENT = Viewer(5, "roditel", 9, "Морозова Елена Викторовн
                 frozenset({"people.view_children"}), role_names=("Родитель",))
 WHEN = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
 PUPIL = {"id": 11, "last_name": "Морозов", "first_name": "Артём", "middle_name": "Дмитриевич",
+         "full_name": "Морозов Артём Дмитриевич",
          "sex": "м", "birth_date": date(2015, 3, 14), "has_account": False, "class_id": 3,
          "class_name": "5А",
          "parents": [{"id": 9, "last_name": "Морозова", "first_name": "Елена",
-                      "middle_name": "Викторовна", "kind": "мать", "has_account": True}]}
+                      "middle_name": "Викторовна", "full_name": "Морозова Елена Викторовна",
+                      "kind": "мать", "has_account": True}]}
 CLASS = {"id": 3, "name": "5А", "grade": 5, "letter": "А", "year_name": "2026/2027",
          "class_teacher": 2, "teacher_last": "Смирнова", "teacher_first": "Анна",
          "teacher_middle": "Петровна", "pupils": 27}

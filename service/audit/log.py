@@ -86,9 +86,14 @@ async def log_access(actor: Actor, person_ids: int | list[int], what: str) -> No
     ids = [person_ids] if isinstance(person_ids, int) else person_ids
     if not ids:
         return
-    moment = datetime.now(UTC)
-    await AccessLog.insert(*[
-        AccessLog(at=moment, viewer_id=actor.user_id, viewer_name=actor.name,
-                  address=actor.address, person_id=pid, what=what)
-        for pid in ids
-    ]).run()
+    # Plain SQL: it runs on every class page, and building ORM rows cost ~2 ms for a class.
+    head = (f"INSERT INTO {AccessLog._meta.tablename} "
+            "(at, viewer_id, viewer_name, address, person_id, what) ")
+    common = (datetime.now(UTC), actor.user_id, actor.name, actor.address)
+    if engine().engine_type == "postgres":
+        await AccessLog.raw(head + "SELECT {}, {}, {}, {}, unnest({}::integer[]), {}",
+                            *common, ids, what).run()
+    else:
+        values = ", ".join(["({}, {}, {}, {}, {}, {})"] * len(ids))
+        args = [v for pid in ids for v in (*common, pid, what)]
+        await AccessLog.raw(head + "VALUES " + values, *args).run()
