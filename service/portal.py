@@ -5,9 +5,8 @@ from __future__ import annotations
 from litestar import Request, Response, Router, get
 
 from service.people.queries import children_of, student_card
-from service.people.routes import today
 from service.school.queries import grade_counts, school_counts, visible_classes
-from service.web import redirect, render, requires, signed_in
+from service.web import redirect, render, requires, signed_in, today
 
 HOME_TEMPLATES = {
     "admin": "home/admin.html",

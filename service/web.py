@@ -125,6 +125,11 @@ def site_url(request: Request) -> str:
     return get_settings().server.public_url.rstrip("/") or str(request.base_url).rstrip("/")
 
 
+def today() -> date:
+    """The school's date now (in its time zone, not the server's)."""
+    return datetime.now(get_settings().tz).date()
+
+
 MAX_ID = 2**31 - 1  # ids are 32-bit in the database; a bigger number names nothing
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import quote
 
 from litestar import Request, Response, Router, get, post
@@ -14,11 +14,7 @@ from service.errors import NotFound, Refused
 from service.people.queries import class_students, staff_members, student_card
 from service.school.queries import class_for_viewer, visible_classes
 from service.settings import get_settings
-from service.web import existing_id, render, render_pdf, requires, signed_in, site_url
-
-
-def today() -> date:
-    return datetime.now(get_settings().tz).date()
+from service.web import existing_id, render, render_pdf, requires, signed_in, site_url, today
 
 
 def _may_issue(viewer, school_class: dict) -> bool:
