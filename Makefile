@@ -37,6 +37,7 @@ lint: venv-dev
 	.venv/bin/lint-imports
 
 bench: venv-dev
+	bash scripts/system-packages bench
 	.venv/bin/python -m bench.run
 
 clean:

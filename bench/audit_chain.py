@@ -2,7 +2,7 @@
 the same transaction (the design in docs/architecture.md), at several numbers of concurrent
 writers. Afterwards the whole chain must verify. Results: bench/results/audit-chain.md.
 
-    .venv/bin/python bench/audit_chain.py [--seconds 5] [--writers 1 4 10 24 50]
+    .venv/bin/python bench/audit_chain.py [--seconds 5] [--writers 1 4 10 24 50] [--out FILE]
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ async def main(args) -> None:
               f"verified in {verify_s:.1f} s")
     finally:
         cluster.stop()
-    out = ROOT / "bench/results/audit-chain.md"
+    out = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
     table = "\n".join(f"| {w} | {s} | {e:.1f} | {r:.0f} |" for w, s, e, r in lines)
     out.write_text(
         "# Audited writes on PostgreSQL (hash chain inside the transaction)\n\n"
@@ -88,4 +89,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--writers", type=int, nargs="+", default=[1, 4, 10, 24, 50])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench/results/audit-chain.md")
     asyncio.run(main(parser.parse_args()))

@@ -13,5 +13,6 @@ sys.path.insert(0, str(ROOT))
 TMP = Path(tempfile.mkdtemp(prefix="ezh-bench-"))
 for _key in [k for k in os.environ if k.startswith("EZH_")]:
     del os.environ[_key]
+os.environ["EZH_CONFIG"] = os.devnull  # not /etc/ezh/ezh.toml, even where the machine has one
 os.environ["EZH_VAR_DIR"] = str(TMP / "var")
 os.environ["EZH_DATABASE_URL"] = f"sqlite:///{TMP / 'boot.sqlite3'}"

@@ -3,7 +3,7 @@ school, wrk on the same 2 cores (so the numbers are pessimistic). Signed in as t
 teacher: home page, their class page (≈ 30 pupils with parents), the login page.
 Results: bench/results/pages.md. Needs Debian's wrk (apt-get install wrk).
 
-    .venv/bin/python bench/pages.py [--seconds 10] [--connections 50]
+    .venv/bin/python bench/pages.py [--seconds 10] [--connections 50] [--size L] [--out FILE]
 """
 
 from __future__ import annotations
@@ -66,10 +66,11 @@ def main(args) -> None:
     try:
         cluster.psql("CREATE DATABASE pages")
         env = {k: v for k, v in os.environ.items() if not k.startswith("EZH_")}
-        env.update({"EZH_VAR_DIR": str(TMP / "var"), "EZH_DATABASE_URL": cluster.url("pages"),
+        env.update({"EZH_CONFIG": os.devnull, "EZH_VAR_DIR": str(TMP / "var"),
+                    "EZH_DATABASE_URL": cluster.url("pages"),
                     "EZH_LOG_LEVEL": "WARNING", "EZH_DATABASE_POOL_SIZE": "10"})
         cli = [sys.executable, "-m", "service.cli"]
-        for step in (["migrate"], ["demo-data", "--size", "L"]):
+        for step in (["migrate"], ["demo-data", "--size", args.size, "--allow-postgresql"]):
             subprocess.run([*cli, *step], cwd=ROOT, env=env, check=True, capture_output=True)
         port = _free_port()
         server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2"],
@@ -97,8 +98,9 @@ def main(args) -> None:
         cluster.stop()
     rows = "\n".join(f"| {n} | `{p}` | {r['rps']:.0f} | {r['p50']} | {r['p90']} | {r['p99']} | {r['non2xx']} |"
                      for n, p, r in results)
-    (ROOT / "bench/results/pages.md").write_text(
-        "# Pages under load (HTTP, PostgreSQL, L demo school)\n\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        f"# Pages under load (HTTP, PostgreSQL, {args.size} demo school)\n\n"
         f"Measured {datetime.now(UTC):%Y-%m-%d} with `bench/pages.py`: `ezh serve --workers 2` "
         f"(uvicorn, uvloop, httptools) on {os.cpu_count()} CPUs, CPython {platform.python_version()}, "
         "PostgreSQL 15 throwaway cluster (fsync off), pool of 10 per worker; load from "
@@ -112,4 +114,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--size", choices=["S", "M", "L"], default="L")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench/results/pages.md")
     main(parser.parse_args())

@@ -7,13 +7,16 @@ from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 
-from service import db, health, portal
+from service import db, domains, health
 from service.accounts.middleware import SessionMiddleware
-from service.accounts.routes import router as accounts_router
-from service.audit.routes import router as audit_router
-from service.people.routes import router as people_router
 from service.settings import get_settings
-from service.web import EXCEPTION_HANDLERS, RequestIdMiddleware, configure_logging, static_dir
+from service.web import (
+    EXCEPTION_HANDLERS,
+    around_everything,
+    configure_logging,
+    csrf_cookie_name,
+    static_dir,
+)
 
 
 def create_app(*, database_pool: bool = True) -> Litestar:
@@ -31,21 +34,22 @@ def create_app(*, database_pool: bool = True) -> Litestar:
 
     csrf = CSRFConfig(
         secret=_csrf_secret(),
-        cookie_name="ezh_csrf",
+        cookie_name=csrf_cookie_name(),  # __Host-ezh_csrf over HTTPS: no sibling host plants it
         cookie_secure=settings.server.secure_cookies,
+        cookie_path="/",  # and no domain: both required by the __Host- prefix
         cookie_samesite="lax",
         header_name="x-csrftoken",
         exclude=["/static", "/healthz", "/readyz"],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
-            accounts_router, audit_router, people_router, portal.router,
+            *domains.routers(),  # each domain declares its routes (service/*/domain.py)
             health.healthz, health.readyz,
             create_static_files_router(path="/static", directories=[static_dir()],
                                        send_as_attachment=False, include_in_schema=False,
                                        cache_control=None),
         ],
-        middleware=[RequestIdMiddleware, DefineMiddleware(SessionMiddleware)],
+        middleware=[DefineMiddleware(SessionMiddleware)],
         csrf_config=csrf,
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[start],
@@ -53,15 +57,38 @@ def create_app(*, database_pool: bool = True) -> Litestar:
         openapi_config=None,
         debug=False,
     )
+    # Request ids, security headers, no-store and the log line wrap the whole app, so that
+    # the router's 404/405 and CSRF refusals get them too (not just matched routes).
+    return around_everything(app)
 
 
 def _csrf_secret() -> str:
-    """The CSRF secret lives beside the installation key, outside the database."""
+    """The CSRF secret, in the service's own data directory (outside the database). Not beside
+    the installation key: the service never needs that directory, whose private key belongs to
+    root on the appliance. A secret left there by an older version is carried over, so that
+    forms open during the upgrade still submit."""
+    import os
     import secrets
 
-    path = get_settings().key_dir / "csrf.secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    settings = get_settings()
+    path = settings.paths.var_dir / "csrf.secret"
+    if path.exists():
+        return path.read_text().strip()
+    try:
+        secret = (settings.key_dir / "csrf.secret").read_text().strip()
+    except OSError:
+        secret = ""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written aside, then linked into place: workers start at once, and all must end up with
+    # whichever secret was linked first.
+    aside = path.with_name(f"csrf.secret.{os.getpid()}")
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secret or secrets.token_hex(32))
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        pass
+    finally:
+        aside.unlink()
     return path.read_text().strip()

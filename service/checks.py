@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,15 +13,23 @@ from service.settings import Settings
 
 MIN_FREE_BYTES = 2 * 1024**3
 
+# A check of the data that a module above this one knows how to make (the demo school's public
+# password lives in service.demo, which checks may not import): it calls report() itself.
+DataCheck = Callable[[Callable[[bool | None, str, str], None]], Awaitable[None]]
 
-async def run_checks(settings: Settings) -> tuple[list[str], bool]:
+
+async def run_checks(settings: Settings,
+                     data_checks: Sequence[DataCheck] = ()) -> tuple[list[str], bool]:
+    """Every check, in order; ``data_checks`` run once the database is up and its schema known."""
     lines: list[str] = []
     ok = True
 
-    def report(good: bool, what: str, text: str) -> None:
+    def report(good: bool | None, what: str, text: str) -> None:
+        """``good=None`` is «ВНИМ»: worth a look, or not checkable here; it fails nothing."""
         nonlocal ok
-        ok = ok and good
-        lines.append(f"{'OK  ' if good else 'СБОЙ'}  {what}: {text}")
+        ok = ok and good is not False
+        status = "ВНИМ" if good is None else "OK  " if good else "СБОЙ"
+        lines.append(f"{status}  {what}: {text}")
 
     try:
         await db.ping()
@@ -41,6 +50,8 @@ async def run_checks(settings: Settings) -> tuple[list[str], bool]:
             report(True, "миграции", f"применены все ({len(state.applied)})")
         if not state.pending:
             await _check_audit(settings, report)
+            for check in data_checks:
+                await check(report)
 
     _check_key(settings, report)
     _check_disk(settings, report)
@@ -56,7 +67,8 @@ async def _check_audit(settings, report) -> None:
         load_public_key,
         read_checkpoint,
     )
-    from service.audit.verify import verify_chain
+    from service.audit.verify import checkpoint_age_warning, verify_chain
+    from service.text import count
 
     paths = latest_checkpoints(settings.checkpoint_dir)
     checkpoints = []
@@ -71,36 +83,52 @@ async def _check_audit(settings, report) -> None:
     if not result.ok:
         report(False, "журнал аудита", f"{result.problem.message}. Сообщите ответственному за "
                                        "безопасность; восстановите базу из резервной копии")
-    elif checkpoints:
-        report(True, "журнал аудита", f"цепочка цела ({result.count} записей), "
-                                      f"{result.checkpoint_notes[-1]}")
-    else:
-        report(True, "журнал аудита", f"цепочка цела ({result.count} записей); контрольных точек "
-                                      "ещё нет — ezh audit checkpoint")
+        return
+    text = f"цепочка цела ({count(result.count, 'запись', 'записи', 'записей')})"
+    if checkpoints:
+        text += f", {result.checkpoint_notes[-1]}"
+    # A stale or missing checkpoint is ВНИМ, not СБОЙ: a demo or a trial has no timer, and a
+    # check that fails forever teaches people to ignore СБОЙ (docs/admin-guide.md, section 13).
+    warning = checkpoint_age_warning(checkpoints, settings.security.checkpoint_max_age_hours)
+    report(None if warning else True, "журнал аудита", f"{text}; {warning}" if warning else text)
 
 
 def _check_key(settings, report) -> None:
-    from service.audit.checkpoint import PRIVATE_NAME, CheckpointError, load_private_key
+    """Looks at the private key without reading it: on the appliance it belongs to root while
+    `ezh check` runs as the service's account. Whether it still signs shows in the age of the
+    newest checkpoint (the audit line); here, that it exists, is private, and that its public
+    half is readable to every verifier."""
+    from service.audit.checkpoint import (
+        PRIVATE_NAME,
+        PUBLIC_NAME,
+        CheckpointError,
+        fingerprint,
+        load_public_key,
+    )
 
-    path = settings.key_dir / PRIVATE_NAME
-    if not path.exists():
-        from service.audit.checkpoint import PUBLIC_NAME
-
-        if (settings.key_dir / PUBLIC_NAME).exists():
+    path, public = settings.key_dir / PRIVATE_NAME, settings.key_dir / PUBLIC_NAME
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if public.exists():
             report(False, "ключ установки", f"{path} пропал (открытый ключ на месте): восстановите "
                                             "его из резервной копии")
         else:
-            report(False, "ключ установки", f"{path} нет: он создаётся при ezh migrate или ezh serve")
+            report(False, "ключ установки", f"{path} нет: он создаётся при ezh migrate или "
+                                            "ezh audit checkpoint")
+        return
+    except OSError:
+        mode = 0  # the directory is closed to this account: the public key below says so
+    if mode & 0o077:
+        report(False, "ключ установки", f"{path} доступен не только владельцу: chmod 600 {path}")
         return
     try:
-        load_private_key(settings.key_dir)  # readable by the user this check runs as
+        key = load_public_key(public)
     except CheckpointError as exc:
-        report(False, "ключ установки", f"{exc}: запускайте ezh от имени пользователя службы")
+        report(False, "ключ установки", f"{exc}: открытый ключ нужен каждому, кто проверяет "
+                                        f"журнал (chmod 644 {public}, chmod 755 {settings.key_dir})")
         return
-    if path.stat().st_mode & 0o077:
-        report(False, "ключ установки", f"{path} доступен не только владельцу: chmod 600 {path}")
-    else:
-        report(True, "ключ установки", str(path))
+    report(True, "ключ установки", f"{path}, отпечаток {fingerprint(key)}")
 
 
 def _check_disk(settings, report) -> None:
@@ -121,20 +149,24 @@ def _check_clock(settings, report) -> None:
     synced = _ntp_synchronized()
     if synced is False:
         report(False, "часы", text + ": время не синхронизировано (timedatectl set-ntp true)")
-    elif synced is None:
-        report(True, "часы", text + "; синхронизацию проверить не удалось (нет timedatectl)")
-    else:
+    elif synced is True:
         report(True, "часы", text + ", синхронизированы")
+    else:  # not knowing is not the same as fine: a wrong clock misdates every audit row
+        report(None, "часы", f"{text}; синхронизация: не проверено ({synced}) — проверьте "
+                             "вручную (timedatectl или chronyc tracking)")
 
 
-def _ntp_synchronized() -> bool | None:
+def _ntp_synchronized() -> bool | str:
+    """True or False from systemd; otherwise why it could not be asked, in Russian."""
     if shutil.which("timedatectl") is None:
-        return None
+        return "нет timedatectl"
     try:
         out = subprocess.run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
                              capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+    except subprocess.TimeoutExpired:
+        return "timedatectl не ответил за 5 секунд"
+    except OSError:
+        return "timedatectl не запускается"
     if out.returncode != 0:
-        return None
+        return "timedatectl не ответил: работает ли systemd?"
     return out.stdout.strip() == "yes"

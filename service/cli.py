@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
 import getpass
+import socket
 import sys
 from pathlib import Path
 
-from service.settings import SettingsError, describe, get_settings
+from service.settings import SettingsError, get_settings, in_effect
 
 EXIT_PROBLEM = 1  # the command ran and found something wrong (a check, a broken chain)
 EXIT_SETUP = 2    # settings, database or input prevent the command from running
@@ -19,57 +22,131 @@ def _fail(message: str, code: int = EXIT_SETUP) -> int:
     return code
 
 
+# argparse's own words (usage, headings, every error), in Russian. argparse looks each one up
+# through gettext when it needs it, as the module globals `_` and `ngettext`; _russian() puts
+# these in their place while the `ezh` parser is built and used, then puts the originals back.
+# A text missing here stays English rather than break.
+_ARGPARSE_RU = {
+    "usage: ": "использование: ",
+    "positional arguments": "аргументы",
+    "options": "параметры",
+    "show this help message and exit": "показать эту справку и выйти",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: ошибка: %(message)s\n",
+    "argument %(argument_name)s: %(message)s": "%(argument_name)s: %(message)s",
+    "invalid choice: %(value)r (choose from %(choices)s)":
+        "недопустимое значение %(value)r (допустимы: %(choices)s)",
+    "invalid %(type)s value: %(value)r": "недопустимое значение %(value)r",
+    "the following arguments are required: %s": "не хватает обязательного: %s",
+    "unrecognized arguments: %s": "неизвестные параметры: %s",
+    "one of the arguments %s is required": "нужен один из параметров: %s",
+    "not allowed with argument %s": "нельзя вместе с %s",
+    "ambiguous option: %(option)s could match %(matches)s":
+        "неоднозначный параметр %(option)s: подходят %(matches)s",
+    "ignored explicit argument %r": "лишнее значение %r",
+    "unexpected option string: %s": "неожиданный параметр: %s",
+    "expected one argument": "нужно значение",
+    "expected at most one argument": "нужно не больше одного значения",
+    "expected at least one argument": "нужно хотя бы одно значение",
+    "expected %s argument": "нужно значений: %s",
+    "expected %s arguments": "нужно значений: %s",
+}
+
+
+@contextlib.contextmanager
+def _russian():
+    saved = argparse._, argparse.ngettext
+    argparse._ = lambda text: _ARGPARSE_RU.get(text, text)
+    argparse.ngettext = lambda one, many, n: argparse._(one if n == 1 else many)
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"ожидается целое число, получено «{text}»") from None
+
+
+def _port(text: str) -> int:
+    if not 1 <= (port := _integer(text)) <= 65535:
+        raise argparse.ArgumentTypeError(f"порт должен быть от 1 до 65535, получено {port}")
+    return port
+
+
+SIZES = ("S", "M", "L")  # `--size m` is as good as `--size M`: choices are compared upper-cased
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, understood and complained about in Russian; usage errors exit 2."""
+    with _russian():
+        return _parser().parse_args(argv)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ezh",
         description="ЭЖ — электронный классный журнал. Настройки: переменные EZH_* и "
                     "/etc/ezh/ezh.toml (см. ezh settings).",
     )
-    sub = p.add_subparsers(dest="command", metavar="команда", required=True)
+    sub = p.add_subparsers(dest="command", title="команды", metavar="команда", required=True)
 
     s = sub.add_parser("serve", help="запустить веб-службу")
-    s.add_argument("--host", help="адрес (по умолчанию из EZH_HOST, 127.0.0.1)")
-    s.add_argument("--port", type=int, help="порт (по умолчанию из EZH_PORT, 8000)")
-    s.add_argument("--workers", type=int, help="число процессов (EZH_WORKERS)")
+    s.add_argument("--host", metavar="АДРЕС", help="адрес (по умолчанию из EZH_HOST, 127.0.0.1)")
+    s.add_argument("--port", type=_port, metavar="ПОРТ",
+                   help="порт (по умолчанию из EZH_PORT, 8000)")
+    s.add_argument("--workers", type=_integer, metavar="ЧИСЛО",
+                   help="число процессов (EZH_WORKERS)")
 
-    sub.add_parser("migrate", help="привести схему базы к текущей версии (всё или ничего)")
+    sub.add_parser("migrate", help="привести схему базы к текущей версии (всё или ничего); "
+                                   "выполняется от роли — владельца базы")
 
-    d = sub.add_parser("demo-data", help="создать демонстрационную школу с вымышленными людьми")
-    d.add_argument("--size", choices=["S", "M", "L"], default="S",
+    d = sub.add_parser("demo-data", help="создать демонстрационную школу с вымышленными людьми "
+                                         "(только в новой пустой базе)")
+    d.add_argument("--size", type=str.upper, choices=SIZES, default="S",
                    help="S — один класс, M — около 1000 учеников, L — 2500 учеников, 88 классов")
-    d.add_argument("--seed", type=int, default=2026, help="зерно генератора: тот же результат при том же зерне")
+    d.add_argument("--seed", type=_integer, default=2026, metavar="ЧИСЛО",
+                   help="зерно генератора: тот же результат при том же зерне")
+    d.add_argument("--allow-postgresql", action="store_true",
+                   help="разрешить запись в PostgreSQL (стенд, нагрузочный тест); у демо-входов "
+                        "общеизвестный пароль — никогда в рабочую базу")
 
     demo = sub.add_parser("demo", help="всё для пробы: миграции, демо-школа (если база пуста), запуск")
-    demo.add_argument("--size", choices=["S", "M", "L"], default="M")
-    demo.add_argument("--seed", type=int, default=2026)
-    demo.add_argument("--host")
-    demo.add_argument("--port", type=int)
+    demo.add_argument("--size", type=str.upper, choices=SIZES, default="M")
+    demo.add_argument("--seed", type=_integer, default=2026, metavar="ЧИСЛО")
+    demo.add_argument("--host", metavar="АДРЕС")
+    demo.add_argument("--port", type=_port, metavar="ПОРТ")
 
     a = sub.add_parser("create-admin", help="создать учётную запись администратора")
-    a.add_argument("--login", required=True)
-    a.add_argument("--last-name", default="Администратор")
-    a.add_argument("--first-name", default="Школы")
+    a.add_argument("--login", required=True, metavar="ЛОГИН")
+    a.add_argument("--last-name", default="Администратор", metavar="ФАМИЛИЯ")
+    a.add_argument("--first-name", default="Школы", metavar="ИМЯ")
     a.add_argument("--password-stdin", action="store_true", help="прочитать пароль из стандартного ввода")
 
     r = sub.add_parser("reset-code", help="выдать одноразовый код сброса пароля для учётной записи")
-    r.add_argument("--login", required=True)
+    r.add_argument("--login", required=True, metavar="ЛОГИН")
 
     sub.add_parser("check", help="проверить установку: база, миграции, журнал аудита, диск, часы")
-    sub.add_parser("settings", help="показать все настройки, их переменные и значения по умолчанию")
+    sub.add_parser("settings", help="показать действующие значения настроек и откуда они взяты")
 
     audit = sub.add_parser("audit", help="журнал аудита")
-    asub = audit.add_subparsers(dest="audit_command", metavar="действие", required=True)
+    asub = audit.add_subparsers(dest="audit_command", title="действия", metavar="действие",
+                                required=True)
     v = asub.add_parser("verify", help="проверить цепочку хешей (и контрольные точки)")
-    v.add_argument("--checkpoint", action="append", type=Path, default=[],
+    v.add_argument("--checkpoint", action="append", type=Path, default=[], metavar="ФАЙЛ",
                    help="файл контрольной точки (можно несколько); по умолчанию все из каталога контрольных точек")
-    v.add_argument("--public-key", type=Path, help="открытый ключ установки (по умолчанию из каталога ключей)")
+    v.add_argument("--public-key", type=Path, metavar="ФАЙЛ",
+                   help="открытый ключ установки (по умолчанию из каталога ключей)")
     c = asub.add_parser("checkpoint", help="записать подписанную контрольную точку головы цепочки")
-    c.add_argument("--out", type=Path, help="каталог (по умолчанию EZH_CHECKPOINT_DIR)")
+    c.add_argument("--out", type=Path, metavar="КАТАЛОГ",
+                   help="каталог (по умолчанию EZH_CHECKPOINT_DIR)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parse(argv)
     try:
         settings = get_settings()
     except SettingsError as exc:
@@ -122,18 +199,43 @@ async def _ready_db(require_current: bool = True) -> None:
 def cmd_serve(args, settings) -> int:
     import uvicorn
 
-    from service.audit.checkpoint import ensure_installation_key
-
-    _run(_ready_db())
-    ensure_installation_key(settings.key_dir)
+    _run(_ready_db())  # no installation key here: the service never signs (docs/architecture.md)
     host = args.host or settings.server.host
     port = args.port or settings.server.port
     workers = args.workers or settings.server.workers
+    if problem := _cannot_listen(host, port):
+        return _fail(problem)
     print(f"ЭЖ работает: http://{host}:{port}  (остановить: Ctrl+C)", flush=True)
     uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers,
                 loop="uvloop", http="httptools", log_level="warning", proxy_headers=False,
                 server_header=False)
     return 0
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port, in Russian; None if it can. Asked before
+    «ЭЖ работает» is printed: uvicorn would say it only afterwards, in English."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror:
+        return f"адрес «{host}» не найден (EZH_HOST или --host)"
+    where = f"{host}:{port}"
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (f"адрес {where} занят другой программой (или ЭЖ уже запущен): остановите "
+                        "её или выберите другой порт (EZH_PORT или --port)")
+            if exc.errno == errno.EACCES:
+                return (f"нет прав занять {where}: порты ниже 1024 доступны только root; выберите "
+                        "порт от 1024 (EZH_PORT или --port)")
+            if exc.errno == errno.EADDRNOTAVAIL:
+                return f"у этого сервера нет адреса {host} (EZH_HOST или --host)"
+            return f"не удаётся занять {where}: {exc.strerror}"
+    return None
 
 
 async def _migrate(settings) -> int:
@@ -146,19 +248,19 @@ async def _migrate(settings) -> int:
     ensure_installation_key(settings.key_dir)  # first: a lost key stops everything, unchanged
     try:
         done = await db.migrate()
-    except db.MigrationFailed as exc:
-        print(f"ezh: {exc}", file=sys.stderr)
-        return EXIT_SETUP
-    print(f"Миграций применено: {len(done)}." if done else "Схема базы уже актуальна.")
-    added = await do_sync_rights(Actor.system("ezh migrate"))
-    if added:
-        print(f"Добавлено ролей и прав: {len(added)}.")
-    if settings.database.app_role:
-        from service.audit.tables import AccessLog, AuditEvent
+        print(f"Миграций применено: {len(done)}." if done else "Схема базы уже актуальна.")
+        added = await do_sync_rights(Actor.system("ezh migrate"))
+        if added:
+            print(f"Добавлено ролей и прав: {len(added)}.")
+        role = settings.database.app_role
+        if role:
+            from service.audit.tables import AccessLog, AuditEvent
 
-        await db.grant_service_role(settings.database.app_role,
-                                    (AuditEvent._meta.tablename, AccessLog._meta.tablename))
-        print(f"Права роли {settings.database.app_role} выданы (журналы — только добавление).")
+            if await db.grant_service_role(role, (AuditEvent._meta.tablename,
+                                                  AccessLog._meta.tablename)):
+                print(f"Права роли {role} выданы (журналы — только добавление).")
+    except db.MigrationFailed as exc:
+        return _fail(str(exc))
     return 0
 
 
@@ -169,6 +271,12 @@ def cmd_migrate(args, settings) -> int:
 def cmd_demo_data(args, settings) -> int:
     from service.demo import generate_demo_school, print_logins
 
+    if not settings.database.url.startswith("sqlite:///") and not args.allow_postgresql:
+        return _fail("настроена база PostgreSQL: у демо-входов общеизвестный пароль, поэтому "
+                     "демонстрационная школа пишется в PostgreSQL только с флагом "
+                     "--allow-postgresql (стенд или нагрузочный тест, новая пустая база). "
+                     "Ничего не изменено.")
+
     async def go() -> int:
         await _ready_db()
         from service.errors import Refused
@@ -178,7 +286,7 @@ def cmd_demo_data(args, settings) -> int:
         except Refused as exc:
             return _fail(exc.message)
         print(result.summary())
-        print_logins(result)
+        print_logins(result, server_running=False)
         return 0
 
     return _run(go())
@@ -192,18 +300,23 @@ def cmd_demo(args, settings) -> int:
                      f"{settings.database.url.split(':')[0]}: демо-школа не будет записана в рабочую "
                      "базу. Для пробы запустите без /etc/ezh/ezh.toml и EZH_DATABASE_URL.")
 
+    from service.errors import Refused
+
     async def prepare() -> int:
         code = await _migrate(settings)
         if code:
             return code
         if await has_demo_school():
             print("Демонстрационная школа уже создана.")
-            print_logins(await stored_logins())
+            print_logins(await stored_logins(), port=args.port)
         else:
             print(f"Создаю демонстрационную школу (размер {args.size})…", flush=True)
-            result = await generate_demo_school(args.size, args.seed)
+            try:
+                result = await generate_demo_school(args.size, args.seed)
+            except Refused as exc:  # the file already holds accounts or people of its own
+                return _fail(exc.message)
             print(result.summary())
-            print_logins(result)
+            print_logins(result, port=args.port)
         return 0
 
     code = _run(prepare())
@@ -266,16 +379,25 @@ def cmd_reset_code(args, settings) -> int:
 
 def cmd_check(args, settings) -> int:
     from service.checks import run_checks
+    from service.demo import check_demo_password
 
-    lines, ok = _run(run_checks(settings))
+    lines, ok = _run(run_checks(settings, data_checks=[check_demo_password]))
     for line in lines:
         print(line)
     return 0 if ok else EXIT_PROBLEM
 
 
 def cmd_settings(args, settings) -> int:
-    for env, key, default, help_text in describe():
-        print(f"{env:28} {key:32} {help_text} [по умолчанию: {default or '—'}]")
+    from service.db import describe_url
+
+    for env, key, value, help_text in in_effect(settings):
+        if isinstance(value, bool):
+            shown = "да" if value else "нет"
+        elif env == "EZH_DATABASE_URL":
+            shown = describe_url(value)  # never the password
+        else:
+            shown = str(value) or "— (не задано)"
+        print(f"{env} = {shown}   [{settings.source(env)}]\n    {key}: {help_text}")
     print(f"\nФайл настроек: {settings.config_file or 'не найден (/etc/ezh/ezh.toml или EZH_CONFIG)'}")
     return 0
 
@@ -294,7 +416,8 @@ async def _audit_verify(args, settings) -> int:
         load_public_key,
         read_checkpoint,
     )
-    from service.audit.verify import verify_chain
+    from service.audit.verify import checkpoint_age_warning, verify_chain
+    from service.text import count
 
     await _ready_db()
     paths = args.checkpoint or latest_checkpoints(settings.checkpoint_dir)
@@ -311,12 +434,15 @@ async def _audit_verify(args, settings) -> int:
         print(f"НАРУШЕНИЕ: {result.problem.message}")
         print(f"Проверено записей до нарушения: {result.count}.")
         return EXIT_PROBLEM
-    print(f"Цепочка цела: {result.count} записей, хеш последней {result.last_hash[:16]}…")
+    print(f"Цепочка цела: {count(result.count, 'запись', 'записи', 'записей')}, "
+          f"хеш последней {result.last_hash[:16]}…")
     for note in result.checkpoint_notes:
         print(f"  {note}")
-    if not checkpoints:
-        print("  Контрольных точек нет: цепочка без них не защищена от полной перезаписи "
-              "(ezh audit checkpoint).")
+    # The routine's freshness is judged on the checkpoint directory, not on files named by hand
+    # (an old key's checkpoints are old by nature). A warning: the chain itself is whole.
+    if not args.checkpoint and (warning := checkpoint_age_warning(
+            checkpoints, settings.security.checkpoint_max_age_hours)):
+        print(f"ВНИМАНИЕ: {warning}.")
     return 0
 
 
@@ -341,8 +467,9 @@ async def _audit_checkpoint(args, settings) -> int:
     cp = Checkpoint(count=result.count, last_hash=result.last_hash, at=datetime.now(UTC),
                     key_fingerprint=fingerprint(key.public_key()), school=settings.school.name)
     path = write_checkpoint(cp, key, args.out or settings.checkpoint_dir)
-    print(cp.statement().decode("utf-8"), end="")
-    print(f"Записано: {path} и {path.name}.sig — сохраните копию вне сервера.")
+    # One line: run by a timer every hour, it lands in the system journal.
+    print(f"Контрольная точка записана: {path} (записей: {cp.count}, хеш последней "
+          f"{cp.last_hash[:16]}…, подпись в {path.name}.sig); храните копии вне сервера.")
     return 0
 
 

@@ -10,23 +10,33 @@ import contextlib
 import importlib
 import io
 import sys
-from collections.abc import AsyncIterator
+import warnings
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from piccolo.apps.migrations.commands.base import BaseMigrationManager
 from piccolo.apps.migrations.tables import Migration
+from piccolo.columns import Column
 from piccolo.conf.apps import Finder
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
 
 from service.settings import PROJECT_ROOT
 
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached; the message says where and why, in Russian."""
+
+
+NOT_OWNER = ("у роли PostgreSQL «{role}» нет прав менять схему базы: миграции выполняет "
+             "роль — владелец базы данных. Запустите ezh migrate с её адресом в EZH_DATABASE_URL, "
+             "например: sudo env EZH_DATABASE_URL='postgresql://ezh_owner@/ezh?host=/run/postgresql' "
+             "ezh migrate. Ничего не изменено.")
 
 
 def engine_from_url(url: str) -> Engine:
@@ -36,7 +46,8 @@ def engine_from_url(url: str) -> Engine:
             path = PROJECT_ROOT / path
         path.parent.mkdir(parents=True, exist_ok=True)
         # timeout: writers wait for each other instead of failing with "database is locked".
-        return SQLiteEngine(path=str(path), timeout=30)
+        with _quiet_piccolo():
+            return SQLiteEngine(path=str(path), timeout=30)
     parts = urlsplit(url)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     config: dict = {
@@ -46,7 +57,18 @@ def engine_from_url(url: str) -> Engine:
         "host": parts.hostname or query.get("host") or "/run/postgresql",
         "port": parts.port or int(query.get("port", 5432)),
     }
-    return PostgresEngine(config={k: v for k, v in config.items() if v is not None})
+    with _quiet_piccolo():
+        return PostgresEngine(config={k: v for k, v in config.items() if v is not None})
+
+
+@contextlib.contextmanager
+def _quiet_piccolo():
+    """Piccolo's engines ask the server for its version when they are created and, when it does
+    not answer, warn in English with raw colour codes. ping() says the same in Russian, with
+    what to check, when the database is first used; the warning would only come first."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def describe_url(url: str) -> str:
@@ -178,10 +200,28 @@ async def migration_state() -> MigrationState:
     )
 
 
+def _lacks_privilege(exc: BaseException | None) -> bool:
+    """Whether PostgreSQL refused for want of rights (SQLSTATE 42501), however wrapped."""
+    while exc is not None:
+        if getattr(exc, "sqlstate", None) == "42501":
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+async def current_role() -> str:
+    """The PostgreSQL role this connection acts as ("" on SQLite)."""
+    if not is_postgres():
+        return ""
+    return (await Migration.raw("SELECT current_user AS role").run())[0]["role"]
+
+
 async def migrate(out=sys.stdout) -> list[tuple[str, str]]:
     """Run every pending migration, all of them in one transaction: either the database ends
-    up at the newest schema or it stays exactly as it was."""
-    await Migration.create_table(if_not_exists=True).run()
+    up at the newest schema or it stays exactly as it was.
+
+    The state is read first, with reads only: on a current schema the service's own role (which
+    may not create tables) hears that nothing is to be done, and no DDL is sent at all."""
     state = await migration_state()
     if state.unknown:
         app, mid = state.unknown[0]
@@ -189,12 +229,15 @@ async def migrate(out=sys.stdout) -> list[tuple[str, str]]:
             f"В базе применена миграция {app}/{mid}, которой нет в этой версии ezh: "
             "база новее программы. Установите ту версию ezh, что работала с этой базой."
         )
+    if not state.pending:
+        return []
     pending = set(state.pending)
     done: list[tuple[str, str]] = []
     app, mid = "—", "—"
     chatter = io.StringIO()  # Piccolo prints emoji progress; we print our own lines
     try:
         async with atomic():
+            await Migration.create_table(if_not_exists=True).run()
             for app, mid, module in _migration_modules():
                 if (app, mid) not in pending:
                     continue
@@ -205,17 +248,22 @@ async def migrate(out=sys.stdout) -> list[tuple[str, str]]:
                 done.append((app, mid))
                 print(f"  применена {app}/{mid}", file=out)
     except Exception as exc:
+        if _lacks_privilege(exc):
+            raise MigrationFailed(NOT_OWNER.format(role=await current_role())) from exc
         raise MigrationFailed(
             f"Миграция {app}/{mid} не удалась: {exc}. Изменения отменены, база осталась как была."
         ) from exc
     return done
 
 
-async def grant_service_role(role: str, append_only: tuple[str, ...]) -> None:
+async def grant_service_role(role: str, append_only: tuple[str, ...]) -> bool:
     """Give the service's own PostgreSQL role what it needs and no more: read and write the
-    journal's tables, only INSERT and SELECT on the append-only logs, nothing on migrations."""
-    if not is_postgres():
-        return
+    journal's tables, only INSERT and SELECT on the append-only logs, nothing on migrations.
+
+    Returns False when there is nothing to grant: SQLite, or `ezh migrate` run as the service
+    role itself (it cannot grant itself anything; the owner's run did)."""
+    if not is_postgres() or await current_role() == role:
+        return False
     db = engine()
     quoted = '"' + role.replace('"', '""') + '"'
     statements = [
@@ -225,9 +273,15 @@ async def grant_service_role(role: str, append_only: tuple[str, ...]) -> None:
         f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON migration FROM {quoted}",
     ]
     statements += [f"REVOKE UPDATE, DELETE, TRUNCATE ON {t} FROM {quoted}" for t in append_only]
-    async with atomic():
-        for sql in statements:
-            await db.run_ddl(sql)
+    try:
+        async with atomic():
+            for sql in statements:
+                await db.run_ddl(sql)
+    except Exception as exc:
+        if _lacks_privilege(exc):
+            raise MigrationFailed(NOT_OWNER.format(role=await current_role())) from exc
+        raise
+    return True
 
 
 def contains(column, text: str):
@@ -235,3 +289,46 @@ def contains(column, text: str):
     only Latin letters — enough for logins in a demo)."""
     pattern = "%" + text.replace("%", "") + "%"  # "_" stays a wildcard: it only widens a search
     return column.ilike(pattern) if is_postgres() else column.like(pattern)
+
+
+# --- bulk loading (demo school, imports) -----------------------------------------------------
+
+
+def _connection() -> Any:
+    """The driver connection of the current transaction (asyncpg or aiosqlite)."""
+    return engine().current_transaction.get().connection
+
+
+async def reserve_ids(table: type[Table], n: int) -> list[int]:
+    """``n`` fresh primary keys for ``table``, so that rows can refer to each other before
+    they are written. PostgreSQL hands them out from the table's sequence (safe with other
+    writers); on SQLite the transaction holds the write lock, so the next ids are ours."""
+    if n == 0:
+        return []
+    name = table._meta.tablename
+    conn = _connection()
+    if is_postgres():
+        rows = await conn.fetch("SELECT nextval(pg_get_serial_sequence($1, 'id')) "
+                                "FROM generate_series(1, $2)", name, n)
+        return sorted(r[0] for r in rows)
+    async with conn.execute(f"SELECT COALESCE(MAX(id), 0) AS top FROM {name}") as cursor:
+        top = (await cursor.fetchone())["top"]
+    return list(range(top + 1, top + 1 + n))
+
+
+async def bulk_insert(table: type[Table], columns: Sequence[Column],
+                      rows: Sequence[tuple]) -> None:
+    """Write many rows in one go inside the caller's transaction (COPY on PostgreSQL,
+    executemany on SQLite): for generators and imports, where the ORM's per-row cost shows.
+    The caller writes the audit row that says what was loaded."""
+    if not rows:
+        return
+    name = table._meta.tablename
+    column_names = [c._meta.db_column_name for c in columns]
+    conn = _connection()
+    if is_postgres():
+        await conn.copy_records_to_table(name, records=rows, columns=column_names)
+    else:
+        marks = ", ".join("?" * len(columns))
+        await conn.executemany(f"INSERT INTO {name} ({', '.join(column_names)}) VALUES ({marks})",
+                               rows)

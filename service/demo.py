@@ -21,20 +21,18 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from piccolo.columns import Column
-from piccolo.table import Table
 
 from service import demo_names as names
 from service.accounts.actions import do_sync_rights, hash_password
 from service.accounts.rights import ROLES
-from service.accounts.tables import Account, AccountRole, Person, Role
+from service.accounts.tables import Account, AccountRole, Permission, Person, Role, RolePermission
 from service.audit.log import Actor, record
-from service.db import atomic, engine, is_postgres
+from service.audit.tables import AuditEvent
+from service.db import all_tables, atomic, bulk_insert, reserve_ids
 from service.errors import Refused
 from service.people.tables import ParentLink
 from service.school.tables import (
@@ -489,88 +487,51 @@ def plan_school(size: str, seed: int) -> DemoPlan:
 # --- writing ------------------------------------------------------------------------------
 
 
-def _connection() -> Any:
-    """The driver connection of the current transaction (asyncpg or aiosqlite)."""
-    return engine().current_transaction.get().connection
-
-
-async def _reserve_ids(table: type[Table], n: int) -> list[int]:
-    """``n`` fresh primary keys for ``table``, so that rows can refer to each other before
-    they are written. PostgreSQL hands them out from the table's sequence (safe with other
-    writers); on SQLite the transaction holds the write lock, so the next ids are ours."""
-    if n == 0:
-        return []
-    name = table._meta.tablename
-    conn = _connection()
-    if is_postgres():
-        rows = await conn.fetch("SELECT nextval(pg_get_serial_sequence($1, 'id')) "
-                                "FROM generate_series(1, $2)", name, n)
-        return sorted(r[0] for r in rows)
-    async with conn.execute(f"SELECT COALESCE(MAX(id), 0) AS top FROM {name}") as cursor:
-        top = (await cursor.fetchone())["top"]
-    return list(range(top + 1, top + 1 + n))
-
-
-async def _bulk_insert(table: type[Table], columns: Sequence[Column],
-                       rows: Sequence[tuple]) -> None:
-    if not rows:
-        return
-    name = table._meta.tablename
-    column_names = [c._meta.db_column_name for c in columns]
-    conn = _connection()
-    if is_postgres():
-        await conn.copy_records_to_table(name, records=rows, columns=column_names)
-    else:
-        marks = ", ".join("?" * len(columns))
-        await conn.executemany(f"INSERT INTO {name} ({', '.join(column_names)}) VALUES ({marks})",
-                               rows)
-
-
 async def _write(plan: DemoPlan, password_hash: str, moment: datetime) -> list[str]:
     """Write the plan inside the caller's transaction; returns the demo logins created (those
     already taken by real accounts are left alone)."""
     await do_sync_rights(Actor.system(ACTOR))  # the demo roles must exist; a no-op once they do
     roles = {r["code"]: r["id"] for r in await Role.select(Role.code, Role.id).run()}
 
-    [year] = await _reserve_ids(AcademicYear, 1)
-    await _bulk_insert(AcademicYear, (AcademicYear.id, AcademicYear.name, AcademicYear.starts_on,
+    [year] = await reserve_ids(AcademicYear, 1)
+    await bulk_insert(AcademicYear, (AcademicYear.id, AcademicYear.name, AcademicYear.starts_on,
                                       AcademicYear.ends_on, AcademicYear.is_current),
                        [(year, YEAR_NAME, YEAR_START, YEAR_END, True)])
 
     # Subjects someone already entered by hand are reused, not duplicated (names are unique).
     subject_ids = {r["name"]: r["id"] for r in await Subject.select(Subject.name, Subject.id).run()}
     missing = [(name, short) for name, short in SUBJECTS if name not in subject_ids]
-    new_ids = await _reserve_ids(Subject, len(missing))
+    new_ids = await reserve_ids(Subject, len(missing))
     subject_ids |= {name: i for i, (name, _) in zip(new_ids, missing, strict=True)}
-    await _bulk_insert(Subject, (Subject.id, Subject.name, Subject.short_name),
+    await bulk_insert(Subject, (Subject.id, Subject.name, Subject.short_name),
                        [(subject_ids[name], name, short) for name, short in missing])
     subject = [subject_ids[name] for name, _ in SUBJECTS]
 
-    person = await _reserve_ids(Person, len(plan.people))
-    await _bulk_insert(Person, (Person.id, Person.last_name, Person.first_name, Person.middle_name,
+    person = await reserve_ids(Person, len(plan.people))
+    await bulk_insert(Person, (Person.id, Person.last_name, Person.first_name, Person.middle_name,
                                 Person.sex, Person.birth_date, Person.created_at),
                        [(person[i], p.last_name, p.first_name, p.middle_name, p.sex, p.birth_date,
                          moment) for i, p in enumerate(plan.people)])
 
-    school_class = await _reserve_ids(SchoolClass, len(plan.classes))
-    await _bulk_insert(SchoolClass, (SchoolClass.id, SchoolClass.year, SchoolClass.grade,
+    school_class = await reserve_ids(SchoolClass, len(plan.classes))
+    await bulk_insert(SchoolClass, (SchoolClass.id, SchoolClass.year, SchoolClass.grade,
                                      SchoolClass.letter, SchoolClass.name,
                                      SchoolClass.class_teacher, SchoolClass.created_at),
                        [(school_class[i], year, c.grade, c.letter, c.name, person[c.class_teacher],
                          moment) for i, c in enumerate(plan.classes)])
-    await _bulk_insert(StaffMember, (StaffMember.person, StaffMember.post, StaffMember.starts_on,
+    await bulk_insert(StaffMember, (StaffMember.person, StaffMember.post, StaffMember.starts_on,
                                      StaffMember.ends_on),
                        [(person[p], post, hired, None) for p, post, hired in plan.staff])
-    await _bulk_insert(TeachingLoad, (TeachingLoad.teacher, TeachingLoad.subject,
+    await bulk_insert(TeachingLoad, (TeachingLoad.teacher, TeachingLoad.subject,
                                       TeachingLoad.school_class, TeachingLoad.hours_per_week,
                                       TeachingLoad.starts_on, TeachingLoad.ends_on),
                        [(person[t], subject[s], school_class[c], h, YEAR_START, None)
                         for t, s, c, h in plan.loads])
-    await _bulk_insert(Enrolment, (Enrolment.student, Enrolment.school_class, Enrolment.starts_on,
+    await bulk_insert(Enrolment, (Enrolment.student, Enrolment.school_class, Enrolment.starts_on,
                                    Enrolment.ends_on, Enrolment.order_ref),
                        [(person[s], school_class[c], YEAR_START, None, order)
                         for s, c, order in plan.enrolments])
-    await _bulk_insert(ParentLink, (ParentLink.parent, ParentLink.child, ParentLink.kind,
+    await bulk_insert(ParentLink, (ParentLink.parent, ParentLink.child, ParentLink.kind,
                                     ParentLink.is_legal_representative, ParentLink.created_at),
                        [(person[p], person[c], kind, True, moment)
                         for p, c, kind in plan.parent_links])
@@ -578,12 +539,12 @@ async def _write(plan: DemoPlan, password_hash: str, moment: datetime) -> list[s
     taken = {r["login"] for r in await Account.select(Account.login)
              .where(Account.login.is_in(list(DEMO_LOGINS))).run()}
     accounts = [a for a in plan.accounts if a[0] not in taken]
-    account = await _reserve_ids(Account, len(accounts))
-    await _bulk_insert(Account, (Account.id, Account.person, Account.login, Account.password_hash,
+    account = await reserve_ids(Account, len(accounts))
+    await bulk_insert(Account, (Account.id, Account.person, Account.login, Account.password_hash,
                                  Account.is_active, Account.created_at, Account.last_login_at),
                        [(account[i], person[p], login, password_hash, True, moment, None)
                         for i, (login, p, _) in enumerate(accounts)])
-    await _bulk_insert(AccountRole, (AccountRole.account, AccountRole.role),
+    await bulk_insert(AccountRole, (AccountRole.account, AccountRole.role),
                        [(account[i], roles[code]) for i, (_, _, codes) in enumerate(accounts)
                         for code in codes])
     return [login for login, _, _ in accounts]
@@ -640,22 +601,37 @@ async def has_demo_school() -> bool:
     return await AcademicYear.exists().run()
 
 
-async def _refuse_if_school() -> None:
+# What `ezh migrate` itself writes into a new database: the built-in roles and rights, their
+# audit rows and the list of migrations. Anything else means the database is in use.
+_MIGRATE_FILLS = frozenset(t._meta.tablename for t in (Role, Permission, RolePermission,
+                                                       AuditEvent)) | {"migration"}
+
+
+async def _refuse_unless_empty() -> None:
+    """The demo school comes with logins whose password is printed in the documentation: it
+    may only go into a new database, never next to real accounts or people. Every table but
+    those `ezh migrate` fills must be empty — so a table a new domain adds is covered too."""
     year = await AcademicYear.select(AcademicYear.name).first().run()
     if year is not None:
         raise Refused(f"В базе уже есть школа (учебный год {year['name']}): демонстрационную "
-                      "школу можно создать только в пустой базе. Ничего не изменено.")
+                      "школу можно создать только в новой пустой базе. Ничего не изменено.")
+    for table in all_tables():
+        if table._meta.tablename not in _MIGRATE_FILLS and await table.exists().run():
+            raise Refused(
+                f"В базе уже есть данные (таблица {table._meta.tablename}): демонстрационную "
+                "школу с общеизвестным паролем можно создать только в новой пустой базе, сразу "
+                "после ezh migrate. Ничего не изменено.")
 
 
 async def generate_demo_school(size: str, seed: int) -> DemoResult:
     """Create the demo school of ``size`` from ``seed`` in one transaction, audited as one
-    event. Refuses, writing nothing, if the database already contains a school."""
+    event. Refuses, writing nothing, unless the database is new and empty."""
     started = time.perf_counter()
-    await _refuse_if_school()
+    await _refuse_unless_empty()
     plan = plan_school(size, seed)
     password_hash = await hash_password(DEMO_PASSWORD)  # once: argon2 is slow on purpose
     async with atomic():
-        await _refuse_if_school()  # again, now inside the writing transaction
+        await _refuse_unless_empty()  # again, now inside the writing transaction
         created = await _write(plan, password_hash, datetime.now(UTC))
         counts = plan.counts() | {"accounts": len(created)}
         await record(Actor.system(ACTOR), "school.demo_generated", "school", "",
@@ -686,6 +662,43 @@ async def stored_logins() -> DemoLogins:
                                   {r["login"]: r["person"] for r in demo}))
 
 
+async def demo_password_logins() -> list[str]:
+    """Active accounts that can be entered with the public demo password, by login.
+
+    argon2 costs tens of milliseconds a verification on purpose, so a school's thousands of
+    accounts are not all tried. Only hashes that can be the generator's are: those of the demo
+    logins, and any hash shared by two or more accounts (salted hashes of real passwords never
+    repeat; the generator gives every demo login the same one). That is usually one
+    verification; every active account holding a matching hash is then found by equality, so a
+    renamed demo login is caught too."""
+    by_login = await Account.select(Account.password_hash).where(
+        Account.login.is_in(list(DEMO_LOGINS))).run()
+    shared = await Account.raw("SELECT password_hash FROM account GROUP BY password_hash "
+                               "HAVING count(*) > 1").run()
+    candidates = {r["password_hash"] for r in (*by_login, *shared)}
+    public = [h for h in candidates if await anyio.to_thread.run_sync(_is_demo_password, h)]
+    if not public:
+        return []
+    rows = await Account.select(Account.login).where(
+        Account.password_hash.is_in(public) & Account.is_active.eq(True)
+    ).order_by(Account.login).run()
+    return [r["login"] for r in rows]
+
+
+async def check_demo_password(report) -> None:
+    """`ezh check`: СБОЙ while anyone can sign in with the password printed in the docs."""
+    logins = await demo_password_logins()
+    if not logins:
+        report(True, "демо-пароль", "ни у одной действующей учётной записи нет пароля демо-школы")
+        return
+    shown = ", ".join(logins[:10]) + (" …" if len(logins) > 10 else "")
+    report(False, "демо-пароль",
+           f"у {count(len(logins), 'учётной записи', 'учётных записей', 'учётных записей')} "
+           f"({shown}) общеизвестный пароль демо-школы {DEMO_PASSWORD}: войти под ними может "
+           "любой. Смените им пароли (ezh reset-code --login …) или отключите их на странице "
+           "«Пользователи»")
+
+
 def _is_demo_password(stored: str) -> bool:
     try:
         return PasswordHasher().verify(stored, DEMO_PASSWORD)
@@ -693,15 +706,19 @@ def _is_demo_password(stored: str) -> bool:
         return False
 
 
-def print_logins(result: DemoLogins) -> None:
-    """Print the demo logins as a table, with the address to open."""
-    url = f"http://127.0.0.1:{get_settings().server.port}"
+def print_logins(result: DemoLogins, *, server_running: bool = True,
+                 port: int | None = None) -> None:
+    """Print the demo logins as a table, with the address to open (and, after `ezh demo-data`,
+    which starts nothing, how to start the server first)."""
+    url = f"http://127.0.0.1:{port or get_settings().server.port}"
+    opening = (f"Откройте {url}" if server_running else
+               f"Запустите ЭЖ командой ezh serve, откройте {url}")
     if not result.logins:
-        print(f"Демо-входов нет. Адрес: {url}")
+        print(f"Демо-входов нет. {opening}.")
         return
     header = ("Роль", "Логин", "Пароль", "Имя")
     widths = [max(len(row[i]) for row in (header, *result.logins)) for i in range(3)]
     print()
     for role, login, password, name in (header, *result.logins):
         print(f"  {role:<{widths[0]}}  {login:<{widths[1]}}  {password:<{widths[2]}}  {name}")
-    print(f"\nОткройте {url} и войдите под любым из этих логинов.")
+    print(f"\n{opening} и войдите под любым из этих логинов.")

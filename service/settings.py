@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Read when EZH_CONFIG is not set. A module global rather than a constant inside
+# load_settings, so that the test suite can point it away from the machine's own file.
 DEFAULT_CONFIG_FILE = Path("/etc/ezh/ezh.toml")
+
+# Where a value came from, as `ezh settings` says it.
+FROM_DEFAULT = "по умолчанию"
+FROM_ENVIRONMENT = "переменная окружения"
 
 
 class SettingsError(Exception):
@@ -28,9 +36,20 @@ def _setting(env: str, default: Any, help: str, *, check=None) -> Any:
 
 
 def _check_url(value: str) -> str | None:
-    if value.startswith("sqlite:///") or value.startswith(("postgresql://", "postgres://")):
+    if value.startswith("sqlite:///"):
         return None
-    return "ожидается sqlite:///путь/к/файлу или postgresql://пользователь@хост/база"
+    if not value.startswith(("postgresql://", "postgres://")):
+        return "ожидается sqlite:///путь/к/файлу или postgresql://пользователь@хост/база"
+    parts = urlsplit(value)
+    # The port is checked here, not when connecting: a typo stops every command at start with
+    # the setting's name instead of a bare ValueError from the URL parser later.
+    host_and_port = parts.netloc.rpartition("@")[2]
+    ports = [host_and_port.rpartition("]")[2].partition(":")[2]]  # "]": after an IPv6 address
+    ports += parse_qs(parts.query).get("port", [])
+    for port in filter(None, ports):
+        if not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+            return f"порт «{port}» в адресе базы данных — ожидается число от 1 до 65535"
+    return None
 
 
 def _check_port(value: int) -> str | None:
@@ -116,6 +135,10 @@ class SecuritySettings:
                                     check=_check_positive)
     reset_code_hours: int = _setting("EZH_RESET_CODE_HOURS", 72,
                                      "Срок действия кода сброса пароля, часов", check=_check_positive)
+    checkpoint_max_age_hours: int = _setting(
+        "EZH_CHECKPOINT_MAX_AGE_HOURS", 24,
+        "Через сколько часов без новой контрольной точки журнала аудита ezh audit verify и "
+        "ezh check предупреждают", check=_check_positive)
 
 
 @dataclass(frozen=True)
@@ -143,6 +166,11 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     log: LogSettings = field(default_factory=LogSettings)
     config_file: Path | None = None
+    sources: dict[str, str] = field(default_factory=dict, compare=False)  # env name → origin
+
+    def source(self, env: str) -> str:
+        """Where the value of the setting ``env`` came from, in Russian."""
+        return self.sources.get(env, FROM_DEFAULT)
 
     @property
     def key_dir(self) -> Path:
@@ -197,7 +225,7 @@ def _read_file(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: файл настроек повреждён: {exc}") from None
+        raise SettingsError(f"{path}: файл настроек повреждён: {_toml_problem(exc)}") from None
     except OSError as exc:
         raise SettingsError(f"{path}: не удаётся прочитать файл настроек: {exc.strerror}") from None
     for section, values in data.items():
@@ -217,6 +245,15 @@ def _read_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def _toml_problem(exc: tomllib.TOMLDecodeError) -> str:
+    """The parser's message says where in English; say it in Russian (the parser's own wording
+    of what is wrong is not translatable reliably, and line and column find it)."""
+    where = re.search(r"at line (\d+), column (\d+)", str(exc))
+    if where:
+        return f"ошибка синтаксиса TOML в строке {where[1]}, столбце {where[2]}"
+    return "ошибка синтаксиса TOML в конце файла (незакрытая строка или скобка?)"
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read and validate the settings; raise SettingsError naming the bad key."""
     env = dict(os.environ if environ is None else environ)
@@ -232,6 +269,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         file_data = _read_file(config_path)
 
     known_env = set()
+    sources: dict[str, str] = {}
     sections: dict[str, Any] = {}
     for section, cls in SECTIONS.items():
         values = {}
@@ -240,8 +278,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             known_env.add(env_name)
             if env_name in env:
                 raw, where = env[env_name], env_name
+                sources[env_name] = FROM_ENVIRONMENT
             elif f.name in file_data.get(section, {}):
                 raw, where = file_data[section][f.name], f"{config_path}: [{section}] {f.name}"
+                sources[env_name] = f"файл {config_path}"
             else:
                 continue
             value = _convert(raw, f.type if isinstance(f.type, type) else _type_of(f.type), where)
@@ -250,13 +290,16 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             check = f.metadata.get("check")
             value = values.get(f.name, f.default)
             if check and (problem := check(value)):
-                where = f.metadata["env"] if f.metadata["env"] in env else f"[{section}] {f.name}"
+                env_name = f.metadata["env"]
+                where = (env_name if env_name in env else
+                         f"{config_path}: [{section}] {f.name}" if env_name in sources else
+                         f"[{section}] {f.name}")
                 raise SettingsError(f"{where}: {problem}")
         sections[section] = cls(**values)
     unknown = sorted(k for k in env if k.startswith("EZH_") and k not in known_env | {"EZH_CONFIG"})
     if unknown:
         raise SettingsError(f"{unknown[0]}: неизвестная переменная окружения (опечатка?)")
-    return Settings(**sections, config_file=config_path)
+    return Settings(**sections, config_file=config_path, sources=sources)
 
 
 def _type_of(annotation: str) -> type:
@@ -270,6 +313,20 @@ def describe() -> list[tuple[str, str, str, str]]:
         for f in dataclasses.fields(cls):
             default = "" if str(f.default) in ("", ".") else str(f.default)
             rows.append((f.metadata["env"], f"[{section}] {f.name}", default, f.metadata["help"]))
+    return rows
+
+
+def in_effect(settings: Settings) -> list[tuple[str, str, Any, str]]:
+    """(environment variable, file key, value in effect, help) for every setting, for
+    `ezh settings`; the directories left empty show the directory actually used."""
+    derived = {"EZH_KEY_DIR": settings.key_dir, "EZH_CHECKPOINT_DIR": settings.checkpoint_dir}
+    rows = []
+    for section, cls in SECTIONS.items():
+        values = getattr(settings, section)
+        for f in dataclasses.fields(cls):
+            env = f.metadata["env"]
+            rows.append((env, f"[{section}] {f.name}", derived.get(env, getattr(values, f.name)),
+                         f.metadata["help"]))
     return rows
 
 

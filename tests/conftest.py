@@ -16,10 +16,15 @@ from pathlib import Path
 
 import pytest
 
-# The settings of the process under test: nothing from the developer's machine leaks in.
+# The settings of the process under test: nothing from the developer's machine leaks in —
+# neither its EZH_* variables nor its /etc/ezh/ezh.toml (the default path leads to a file that
+# does not exist; commands run as subprocesses get EZH_CONFIG=/dev/null).
+from service import settings as _settings  # reads nothing until asked
+
 for _key in [k for k in os.environ if k.startswith("EZH_")]:
     del os.environ[_key]
 _TMP = Path(tempfile.mkdtemp(prefix="ezh-test-"))
+_settings.DEFAULT_CONFIG_FILE = _TMP / "no-such-ezh.toml"
 os.environ["EZH_VAR_DIR"] = str(_TMP / "var")
 os.environ["EZH_DATABASE_URL"] = f"sqlite:///{_TMP / 'boot.sqlite3'}"
 os.environ["EZH_LOG_JSON"] = "false"

@@ -49,7 +49,8 @@ async def test_class_teacher_sees_own_class_not_another(db):
     async with client() as c:
         await sign_in(c, "klruk", PASSWORD)
         home = await c.get("/home")
-        assert "Классный руководитель" in home.text and "5А" in home.text
+        # the header names the viewer's roles on every page: look at the page's own heading
+        assert "<h1>Классный руководитель</h1>" in home.text and "5А" in home.text
         page = await c.get(f"/classes/{s.classes['5А']}")
         assert page.status_code == 200
         assert "Морозов" in page.text and "Павлова" in page.text
@@ -65,7 +66,8 @@ async def test_parent_sees_own_child_only(db):
     async with client() as c:
         await sign_in(c, "roditel", PASSWORD)
         home = await c.get("/home")
-        assert "Родитель" in home.text and "Морозов" in home.text and "Павлова" not in home.text
+        assert "<h1>Родитель</h1>" in home.text and "Павлова" not in home.text
+        assert "Морозов Артём" in home.text  # the child; the header shows the parent, Морозова
         own = await c.get(f"/students/{s.people['pupil1']}")
         assert own.status_code == 200 and "Морозов Артём" in own.text
         for foreign in ("pupil2", "pupil3", "klruk"):
@@ -92,7 +94,8 @@ async def test_student_sees_self(db):
     async with client() as c:
         await sign_in(c, "pupil1", PASSWORD)
         home = await c.get("/home")
-        assert "Ученик" in home.text and "Морозов" in home.text
+        assert "<h1>Ученик</h1>" in home.text and "5А класс" in home.text
+        assert f'href="/students/{s.people["pupil1"]}"' in home.text
         assert (await c.get(f"/students/{s.people['pupil2']}")).status_code == 404
 
 
@@ -104,7 +107,7 @@ async def test_admin_edits_rights_and_the_change_takes_effect(db):
         assert (await teacher.get("/admin/audit")).status_code == 403
         page = await admin.get("/admin/roles")
         assert page.status_code == 200 and "Учитель" in page.text
-        from service.accounts.tables import Permission, Role, RolePermission
+        from service.accounts.tables import Role, RolePermission
 
         role = await Role.select(Role.id).where(Role.code == "teacher").first().run()
         held = [r["permission.code"] for r in await RolePermission.select(
@@ -116,7 +119,9 @@ async def test_admin_edits_rights_and_the_change_takes_effect(db):
         assert (await teacher.get("/admin/audit")).status_code == 200
         audit = await admin.get("/admin/audit", params={"action": "accounts.role_rights_changed"})
         assert "Изменены права роли" in audit.text and "проверка" in audit.text
-        assert await Permission.count().run() > 0
+        now = {r["permission.code"] for r in await RolePermission.select(
+            RolePermission.permission.code).where(RolePermission.role == role["id"]).run()}
+        assert now == {*held, "admin.audit"}
 
 
 async def test_admin_pages_need_the_right(db):
@@ -144,7 +149,7 @@ async def test_admin_issues_reset_code_and_user_sets_new_password(db):
         r = await post_form(user, "/reset", {"login": "uchitel", "code": code,
                                              "password": "Новый-пароль-2026",
                                              "password2": "Новый-пароль-2026"})
-        assert r.status_code == 200 and "изменён" in r.text.lower() or "сохранён" in r.text.lower()
+        assert r.status_code == 200 and "Пароль изменён" in r.text
         await sign_in(user, "uchitel", "Новый-пароль-2026")
 
 
@@ -262,10 +267,13 @@ async def test_malformed_addresses_never_become_500(db):
         await sign_in(c, "admin", PASSWORD)
         for path, status in [("/classes/abc", 404), ("/students/99999999999999999999", 404),
                              ("/admin/users/2147483648", 404), ("/classes/-1", 404),
-                             ("/admin/users?page=x", 400), ("/admin/audit?before=x", 400)]:
+                             ("/admin/users?page=x", 200), ("/admin/audit?before=x", 200)]:
             r = await c.get(path)
             assert r.status_code == status, path
             assert '<html lang="ru"' in r.text
+        # A nonsense page number of a list is the first page; a bad filter is named.
+        assert "roditel" in (await c.get("/admin/users?page=x")).text
+        assert "Страница: ожидается целое число" in (await c.get("/admin/audit?before=x")).text
         r = await c.get("/admin/audit?day_from=2026-13-45")
         assert r.status_code == 200 and "ГГГГ-ММ-ДД" in r.text
 
@@ -288,7 +296,7 @@ async def test_readyz_says_when_migrations_are_pending(db):
     await Migration.delete().where(Migration.app_name == "people").run()
     async with client() as c:
         r = await c.get("/readyz")
-        assert r.status_code == 503 and "ezh migrate" in r.text
+        assert r.status_code == 503 and r.text == "not ready"  # why: in the log (issue 6 #16)
         assert (await c.get("/healthz")).status_code == 200
 
 
@@ -389,7 +397,8 @@ async def test_teacher_who_is_a_parent_sees_the_child_at_home(db):
     async with client() as c:
         await sign_in(c, "uchitel", PASSWORD)
         home = await c.get("/home")
-        assert "Учитель" in home.text and "Мои дети" in home.text and "Соколов Максим" in home.text
+        assert "<h1>Учитель</h1>" in home.text and "Мои дети" in home.text
+        assert "Соколов Максим" in home.text
         assert (await c.get(f"/students/{s.people['pupil3']}")).status_code == 200
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from service.accounts.rights import PERMISSION_CODES
 from service.accounts.viewer import Viewer
-from service.audit.queries import ACTION_NAMES, AuditFilter
+from service.audit.queries import AuditFilter
+from service.domains import action_names
 from service.web import TEMPLATES_DIR, jinja, render_pdf
 
 ADMIN = Viewer(1, "admin", 1, "Волков Игорь Андреевич", ("admin",), PERMISSION_CODES,
@@ -49,40 +50,44 @@ CONTEXTS: dict[str, tuple[Viewer | None, dict, str]] = {
                                           "role": {"code": "parent", "name": "Родитель"}}}, "Павлов"),
     "accounts/reset.html": (None, {"errors": {"code": "Срок действия кода истёк"}, "login": "uchitel",
                                    "code": "", "done": False}, "истёк"),
-    "accounts/password.html": (ADMIN, {"errors": {}, "done": True}, "арол"),
+    "accounts/password.html": (ADMIN, {"errors": {}, "done": True}, "Пароль изменён"),
     "accounts/roles.html": (ADMIN, {
         "roles": [{"id": 1, "code": "admin", "name": "Администратор", "description": "Технический"},
                   {"id": 4, "code": "teacher", "name": "Учитель", "description": "Учитель-предметник"}],
         "sections": {"Администрирование": [{"code": "admin.roles", "name": "Изменять права ролей"}]},
         "held": {(1, "admin.roles")}, "errors": {"4": "Неизвестное право"}, "saved": "1"},
         "Изменять права ролей"),
-    "accounts/users.html": (ADMIN, {"users": [USER], "q": "поп", "page": 1, "has_next": False}, "Попова"),
+    "accounts/users.html": (ADMIN, {"users": [USER], "q": "поп", "page": 1, "has_next": False,
+                                    "errors": {}}, "Попова"),
     "accounts/user.html": (ADMIN, {"user": USER, "reset_code": "7K3M-Q9PX-2DTR", "errors": {},
                                    "reset_hours": 72, "site": "https://ezh.school.local",
-                                   "all_roles": ROLES, "roles_saved": True}, "7K3M-Q9PX-2DTR"),
+                                   "all_roles": ROLES, "roles_saved": True, "grantable": {"teacher"},
+                                   "above": "", "is_self": False}, "7K3M-Q9PX-2DTR"),
     "people/staff.html": (ADMIN, {"staff": [{"id": 4, "last_name": "Попова", "first_name": "Мария",
                                              "middle_name": "Сергеевна", "post": "учитель математики",
                                              "leads_class": "5А", "has_account": False}],
                                   "staff_roles": {"auto": "учитель"}, "errors": {"person": "Отметьте"},
                                   "chosen": {4}, "role": "auto"}, "учитель математики"),
     "audit/list.html": (ADMIN, {"rows": [AUDIT_ROW], "more": True, "f": AuditFilter(action="x"),
-                                "day_from": "", "day_to": "2026-13-01", "actions": ACTION_NAMES,
+                                "day_from": "", "day_to": "2026-13-01", "actions": action_names(),
                                 "errors": {"day_to": "Дата должна быть в виде ГГГГ-ММ-ДД"}},
                         "Изменены права роли"),
     "audit/_rows.html": (ADMIN, {"rows": [AUDIT_ROW], "more": False, "f": AuditFilter(),
-                                 "day_from": "", "day_to": "", "actions": ACTION_NAMES, "errors": {}},
+                                 "day_from": "", "day_to": "", "actions": action_names(), "errors": {}},
                          "проверка"),
     "audit/access.html": (ADMIN, {"rows": [{"id": 1, "at": WHEN, "viewer_name": "roditel",
                                             "address": "10.0.0.9", "person_id": 11,
                                             "what": "карточка ученика"}],
-                                  "more": False, "person": "", "viewer_q": ""}, "карточка ученика"),
+                                  "more": False, "person": "", "viewer_q": "",
+                                  "errors": {"viewer": "Кто смотрел: не длиннее 64 символов"}},
+                         "не длиннее 64 символов"),
     "errors/error.html": (PARENT, {"status": 404, "title": "Страница не найдена",
                                    "text": "Такой страницы нет", "request_id": "ab12cd34"}, "ab12cd34"),
     "people/classes.html": (ADMIN, {"classes": [CLASS]}, "5А"),
     "people/class.html": (ADMIN, {"school_class": CLASS, "students": [PUPIL], "may_issue": True,
                                   "errors": {}}, "Морозов"),
-    "people/student.html": (PARENT, {"card": PUPIL}, "Морозова Елена"),
-    "home/admin.html": (ADMIN, {"role": "admin", "counts": COUNTS}, "Администратор"),
+    "people/student.html": (PARENT, {"card": PUPIL}, "— мать"),
+    "home/admin.html": (ADMIN, {"role": "admin", "counts": COUNTS}, "<h1>Администратор</h1>"),
     "home/deputy.html": (ADMIN, {"role": "deputy", "classes": [CLASS], "own_classes": [],
                                  "counts": COUNTS}, "Завуч"),
     "home/teacher.html": (ADMIN, {"role": "class_teacher", "classes": [CLASS],
@@ -91,14 +96,14 @@ CONTEXTS: dict[str, tuple[Viewer | None, dict, str]] = {
                             "Секретарь"),
     "home/archivist.html": (ADMIN, {"role": "archivist"}, "Архивист"),
     "home/observer.html": (ADMIN, {"role": "observer", "counts": COUNTS}, "Наблюдатель"),
-    "home/parent.html": (PARENT, {"role": "parent", "children": [PUPIL]}, "Морозов"),
+    "home/parent.html": (PARENT, {"role": "parent", "children": [PUPIL]}, "Морозов Артём"),
     "home/student.html": (PARENT, {"role": "student", "card": PUPIL}, "Ученик"),
-    "home/none.html": (PARENT, {"role": None}, "рол"),
+    "home/none.html": (PARENT, {"role": None}, "Роль не назначена"),
     "home/stats.html": (ADMIN, {"counts": COUNTS, "grades": [{"grade": 5, "classes": 8,
                                                               "students": 230}]}, "2500"),
-    "home/archive.html": (ADMIN, {}, "Архив"),
+    "home/archive.html": (ADMIN, {}, "<h1>Архив</h1>"),
 }
-PARTIALS = {"base.html", "_macros.html", "home/_parts.html"}  # rendered through the pages above
+PARTIALS = {"base.html", "_macros.html", "home/_parts.html", "home/_children.html"}  # rendered through the pages above
 PDFS = {"pdf/invitations.html"}
 
 
@@ -113,14 +118,25 @@ def test_every_template_is_covered():
 @pytest.mark.parametrize("name", sorted(CONTEXTS))
 def test_template_renders_in_russian(name):
     viewer, context, phrase = CONTEXTS[name]
-    common = {"viewer": viewer, "csrf_token": "t0ken", "school_name": "Школа № 1",
-              "request_path": "/home", "is_htmx": False}
-    html = jinja().get_template(name).render(**common, **context)
+    html = jinja().get_template(name).render(**_common(viewer), **context)
     assert phrase in html
     if not name.split("/")[-1].startswith("_"):
         assert '<html lang="ru"' in html
-    if "<form" in html and 'method="post"' in html.lower():
-        assert 'name="_csrf_token" value="t0ken"' in html
+    # every POST form of the page carries the token, not just the header's «Выйти»
+    assert html.lower().count('method="post"') == html.count('name="_csrf_token" value="t0ken"')
+
+
+@pytest.mark.parametrize("name", sorted(CONTEXTS))
+def test_the_phrase_is_the_page_s_own(name):
+    """A phrase that the frame (header with the viewer's name and roles, menu, footer) shows on
+    every page proves nothing about the page."""
+    viewer, _, phrase = CONTEXTS[name]
+    assert phrase not in jinja().get_template("base.html").render(**_common(viewer))
+
+
+def _common(viewer: Viewer | None) -> dict:
+    return {"viewer": viewer, "csrf_token": "t0ken", "school_name": "Школа № 1",
+            "request_path": "/home", "is_htmx": False}
 
 
 def test_invitation_sheet_pdf_renders():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.accounts.queries import viewer_for_token
-from service.web import SESSION_COOKIE, client_address
+from service.web import client_address, session_cookie_name
 
 _PUBLIC_PREFIXES = ("/static/", "/healthz", "/readyz", "/favicon.ico")
 
@@ -19,7 +19,7 @@ class SessionMiddleware:
             scope["user"] = None
             path = scope.get("path", "")
             if not path.startswith(_PUBLIC_PREFIXES):
-                token = _cookie(scope, SESSION_COOKIE)
+                token = _cookie(scope, session_cookie_name())
                 if token:
                     scope["user"] = await viewer_for_token(token, client_address(scope))
         await self.app(scope, receive, send)

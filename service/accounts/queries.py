@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from service.accounts import rules
-from service.accounts.actions import now
+from service.accounts.actions import now, right_includes, right_names, rights_of_account
 from service.accounts.tables import (
     AccessCode,
     Account,
@@ -132,3 +132,21 @@ async def user_detail(user_id: int) -> dict | None:
 
 async def all_roles() -> list[dict]:
     return await Role.select(Role.id, Role.code, Role.name).order_by(Role.position).run()
+
+
+async def roles_within(viewer: Viewer) -> set[str]:
+    """Codes of the roles this viewer may hand out or grant: every right of the role is among
+    the viewer's (the actions refuse the rest; pages only hide them)."""
+    held: dict[str, set[str]] = {r["code"]: set() for r in await Role.select(Role.code).run()}
+    for r in await RolePermission.select(RolePermission.role.code, RolePermission.permission.code).run():
+        held[r["role.code"]].add(r["permission.code"])
+    includes = right_includes()
+    return {code for code, rights in held.items()
+            if not rules.rights_beyond(viewer.permissions, rights, includes)}
+
+
+async def rights_beyond_viewer(viewer: Viewer, user_id: int) -> str:
+    """The names of the account's rights the viewer lacks ("" if none): then the viewer may not
+    change its roles, block it or give it a reset code."""
+    lacking = rules.rights_beyond(viewer.permissions, await rights_of_account(user_id), right_includes())
+    return await right_names(lacking) if lacking else ""

@@ -3,55 +3,91 @@
 from __future__ import annotations
 
 from litestar import Request, Response, Router, get, post
-from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 
+from service import forms
 from service.accounts import actions, queries
-from service.accounts.rights import PERMISSION_CODES
 from service.errors import NotFound, Refused
 from service.settings import get_settings
 from service.web import (
-    SESSION_COOKIE,
     client_address,
     existing_id,
-    form_errors,
     redirect,
     render,
     requires,
+    session_cookie,
     signed_in,
     site_url,
 )
 
+NEXT_MAX = 2000  # a local address to return to after signing in
 
-def _safe_next(target: str | None) -> str:
-    # Only local paths: an open redirect would let a phishing link bounce through the journal.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+LOGIN_FORM = {"login": forms.Text("Логин", forms.LOGIN_MAX), "password": forms.Secret("Пароль")}
+REGISTER_FORM = {
+    "code": forms.Text("Код приглашения", forms.CODE_MAX),
+    "login": forms.Text("Логин", forms.LOGIN_MAX),
+    "password": forms.Secret("Пароль"),
+    "password2": forms.Secret("Повтор пароля"),
+}
+RESET_FORM = {
+    "login": forms.Text("Логин", forms.LOGIN_MAX),
+    "code": forms.Text("Код сброса", forms.CODE_MAX),
+    "password": forms.Secret("Новый пароль"),
+    "password2": forms.Secret("Повтор нового пароля"),
+}
+PASSWORD_FORM = {
+    "old_password": forms.Secret("Текущий пароль"),
+    "new_password": forms.Secret("Новый пароль"),
+    "new_password2": forms.Secret("Повтор нового пароля"),
+}
+USERS_QUERY = {"q": forms.Text("Логин или фамилия", forms.SHORT_MAX), "page": forms.Page()}
+REASON = forms.Text("Причина", forms.REASON_MAX)
+ROLE_RIGHTS_FORM = {"perm": forms.Many(forms.Text("Право", forms.CODE_NAME_MAX)), "reason": REASON}
+USER_ROLES_FORM = {"role": forms.Many(forms.Text("Роль", forms.CODE_NAME_MAX)), "reason": REASON}
+USER_ACTIVE_FORM = {"active": forms.Choice("Состояние", ("0", "1")), "reason": REASON}
+
+
+def _echo(raw: object, limit: int) -> str:
+    """A typed value to show again in its field: a refused monster is not sent back whole."""
+    return raw[:limit] if isinstance(raw, str) else ""
+
+
+def _local_target(raw: object) -> str:
+    """``next`` as a local path, or "". Only local paths: an open redirect would let a
+    phishing link bounce through the journal."""
+    try:
+        target = forms.value(forms.Text("Адрес возврата", NEXT_MAX), raw, "next")
+    except forms.FormErrors:
+        return ""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return "/home"
+    return ""
+
+
+def _safe_next(target: object) -> str:
+    return _local_target(target) or "/home"
 
 
 @get("/login")
 async def login_page(request: Request, next: FromQuery[str | None] = None) -> Response:
     if request.scope.get("user") is not None:
         return redirect(_safe_next(next))
-    return render(request, "accounts/login.html", errors={}, login="", next=next or "")
+    return render(request, "accounts/login.html", errors={}, login="", next=_local_target(next))
 
 
 @post("/login")
 async def login_submit(request: Request) -> Response:
     form = await request.form()
-    login, password, target = form.get("login", ""), form.get("password", ""), form.get("next", "")
+    login, target = _echo(form.get("login"), forms.LOGIN_MAX), _local_target(form.get("next"))
     try:
-        token = await actions.do_login(login, password, client_address(request.scope),
-                                       request.headers.get("user-agent", ""))
+        values = forms.parse(LOGIN_FORM, form)
+        token = await actions.do_login(values["login"], values["password"],
+                                       client_address(request.scope), request.headers.get("user-agent", ""))
     except Refused as exc:
-        return render(request, "accounts/login.html", status_code=400, errors=form_errors(exc),
+        return render(request, "accounts/login.html", status_code=400, errors=forms.errors(exc),
                       login=login, next=target)
     response = redirect(_safe_next(target))
-    response.cookies.append(Cookie(
-        key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", path="/",
-        secure=get_settings().server.secure_cookies,
-    ))
+    response.cookies.append(session_cookie(token))
     return response
 
 
@@ -59,35 +95,39 @@ async def login_submit(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     await actions.do_logout(request.user)
     response = redirect("/login")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.cookies.append(session_cookie(""))  # deletes it
     return response
 
 
 @get("/register")
-async def register_page(request: Request, code: FromQuery[str | None] = None) -> Response:
-    invitation, errors = None, {}
-    if code:
+async def register_page(request: Request) -> Response:
+    raw = request.query_params.get("code")
+    invitation, errors, status = None, {}, 200
+    if raw:
         try:
-            invitation = await actions.check_invitation(code)
+            code = forms.value(REGISTER_FORM["code"], raw, "code")
+            invitation = await actions.check_invitation(code, client_address(request.scope))
         except Refused as exc:
-            errors = form_errors(exc)
-    return render(request, "accounts/register.html", code=code or "", invitation=invitation,
-                  errors=errors, login="", done=False)
+            errors, status = forms.errors(exc), 400
+    return render(request, "accounts/register.html", status_code=status, code=_echo(raw, forms.CODE_MAX),
+                  invitation=invitation, errors=errors, login="", done=False)
 
 
 @post("/register")
 async def register_submit(request: Request) -> Response:
     form = await request.form()
-    code, login = form.get("code", ""), form.get("login", "")
+    code, login = _echo(form.get("code"), forms.CODE_MAX), _echo(form.get("login"), forms.LOGIN_MAX)
+    address = client_address(request.scope)
     invitation = None
     try:
-        invitation = await actions.check_invitation(code)
-        if form.get("password", "") != form.get("password2", ""):
+        values = forms.parse(REGISTER_FORM, form)
+        invitation = await actions.check_invitation(values["code"], address)
+        if values["password"] != values["password2"]:
             raise Refused("Пароли не совпадают", field="password2")
-        await actions.do_register(code, login, form.get("password", ""), client_address(request.scope))
+        await actions.do_register(values["code"], values["login"], values["password"], address)
     except Refused as exc:
         return render(request, "accounts/register.html", status_code=400, code=code,
-                      invitation=invitation, errors=form_errors(exc), login=login, done=False)
+                      invitation=invitation, errors=forms.errors(exc), login=login, done=False)
     return render(request, "accounts/register.html", code="", invitation=invitation, errors={},
                   login=login, done=True)
 
@@ -100,14 +140,15 @@ async def reset_page(request: Request) -> Response:
 @post("/reset")
 async def reset_submit(request: Request) -> Response:
     form = await request.form()
-    login, code = form.get("login", ""), form.get("code", "")
+    login, code = _echo(form.get("login"), forms.LOGIN_MAX), _echo(form.get("code"), forms.CODE_MAX)
     try:
-        if form.get("password", "") != form.get("password2", ""):
+        values = forms.parse(RESET_FORM, form)
+        if values["password"] != values["password2"]:
             raise Refused("Пароли не совпадают", field="password2")
-        await actions.do_reset_password(login, code, form.get("password", ""),
+        await actions.do_reset_password(values["login"], values["code"], values["password"],
                                         client_address(request.scope))
     except Refused as exc:
-        return render(request, "accounts/reset.html", status_code=400, errors=form_errors(exc),
+        return render(request, "accounts/reset.html", status_code=400, errors=forms.errors(exc),
                       login=login, code=code, done=False)
     return render(request, "accounts/reset.html", errors={}, login=login, code="", done=True)
 
@@ -121,13 +162,13 @@ async def password_page(request: Request) -> Response:
 async def password_submit(request: Request) -> Response:
     form = await request.form()
     try:
-        if form.get("new_password", "") != form.get("new_password2", ""):
+        values = forms.parse(PASSWORD_FORM, form)
+        if values["new_password"] != values["new_password2"]:
             raise Refused("Пароли не совпадают", field="new_password2")
-        await actions.do_change_password(request.user, form.get("old_password", ""),
-                                         form.get("new_password", ""))
+        await actions.do_change_password(request.user, values["old_password"], values["new_password"])
     except Refused as exc:
         return render(request, "accounts/password.html", status_code=400,
-                      errors=form_errors(exc), done=False)
+                      errors=forms.errors(exc), done=False)
     return render(request, "accounts/password.html", errors={}, done=True)
 
 
@@ -152,21 +193,29 @@ async def roles_page(request: Request) -> Response:
 async def roles_submit(request: Request, role_id: FromPath[int]) -> Response:
     existing_id(role_id)
     form = await request.form()
-    codes = {c for c in form.getall("perm") if c in PERMISSION_CODES} if "perm" in form else set()
     try:
-        changed = await actions.do_set_role_permissions(request.user.actor, role_id, codes,
-                                                        form.get("reason", ""))
+        # Every posted code reaches the action: an unknown one is refused there, not dropped
+        # here (dropping it once cleared every right of the role).
+        values = forms.parse(ROLE_RIGHTS_FORM, form)
+        changed = await actions.do_set_role_permissions(request.user.actor, role_id,
+                                                        set(values["perm"]), values["reason"])
     except Refused as exc:
-        return await _roles_page(request, {str(role_id): exc.message}, status=400)
+        return await _roles_page(request, {str(role_id): "; ".join(forms.errors(exc).values())},
+                                 status=400)
     return await _roles_page(request, {}, saved=str(role_id) if changed else "")
 
 
 @get("/admin/users", guards=[requires("admin.users")])
-async def users_page(request: Request, q: FromQuery[str] = "", page: FromQuery[int] = 1) -> Response:
-    page = max(1, page)
+async def users_page(request: Request) -> Response:
+    try:
+        values = forms.parse(USERS_QUERY, request.query_params)
+    except Refused as exc:
+        return render(request, "accounts/users.html", status_code=400, users=[], q="", page=1,
+                      has_next=False, errors=forms.errors(exc))
+    q, page = values["q"], values["page"]
     users = await queries.users_page(q, limit=51, offset=(page - 1) * 50)
     return render(request, "accounts/users.html", users=users[:50], q=q, page=page,
-                  has_next=len(users) > 50)
+                  has_next=len(users) > 50, errors={})
 
 
 @get("/admin/users/{user_id:int}", guards=[requires("admin.users")])
@@ -178,7 +227,10 @@ async def user_page(request: Request, user_id: FromPath[int]) -> Response:
 @post("/admin/users/{user_id:int}/reset", guards=[requires("admin.users")])
 async def user_reset(request: Request, user_id: FromPath[int]) -> Response:
     existing_id(user_id)
-    code = await actions.do_issue_reset_code(request.user.actor, user_id)
+    try:
+        code = await actions.do_issue_reset_code(request.user.actor, user_id)
+    except Refused as exc:
+        return await _user_page(request, user_id, {"reset": exc.message}, status=400)
     return await _user_page(request, user_id, {}, reset_code=code,
                             reset_hours=get_settings().security.reset_code_hours,
                             site=site_url(request))
@@ -189,10 +241,14 @@ async def user_active(request: Request, user_id: FromPath[int]) -> Response:
     existing_id(user_id)
     form = await request.form()
     try:
-        await actions.do_set_user_active(request.user.actor, user_id, form.get("active") == "1",
-                                         form.get("reason", ""))
+        values = forms.parse(USER_ACTIVE_FORM, form)
+        await actions.do_set_user_active(request.user.actor, user_id, values["active"] == "1",
+                                         values["reason"])
     except Refused as exc:
-        return await _user_page(request, user_id, form_errors(exc), status=400)
+        errors = forms.errors(exc)
+        if "active" in errors:
+            errors["__all__"] = errors.pop("active")
+        return await _user_page(request, user_id, errors, status=400)
     return redirect(f"/admin/users/{user_id}", request)
 
 
@@ -200,12 +256,13 @@ async def user_active(request: Request, user_id: FromPath[int]) -> Response:
 async def user_roles(request: Request, user_id: FromPath[int]) -> Response:
     existing_id(user_id)
     form = await request.form()
-    codes = set(form.getall("role")) if "role" in form else set()
     try:
-        changed = await actions.do_set_user_roles(request.user.actor, user_id, codes,
-                                                  form.get("reason", ""))
+        values = forms.parse(USER_ROLES_FORM, form)
+        changed = await actions.do_set_user_roles(request.user.actor, user_id, set(values["role"]),
+                                                  values["reason"])
     except Refused as exc:
-        return await _user_page(request, user_id, {"roles": exc.message}, status=400)
+        return await _user_page(request, user_id, {"roles": "; ".join(forms.errors(exc).values())},
+                                status=400)
     return await _user_page(request, user_id, {}, roles_saved=changed)
 
 
@@ -214,8 +271,12 @@ async def _user_page(request: Request, user_id: int, errors: dict, status: int =
     user = await queries.user_detail(user_id)
     if user is None:
         raise NotFound()
+    viewer = request.user
     return render(request, "accounts/user.html", status_code=status, user=user,
                   reset_code=reset_code, errors=errors, all_roles=await queries.all_roles(),
+                  grantable=await queries.roles_within(viewer),
+                  above=await queries.rights_beyond_viewer(viewer, user_id),
+                  is_self=user_id == viewer.user_id,
                   roles_saved=extra.pop("roles_saved", False), **extra)
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from service.forms import PASSWORD_MAX
 from service.text import count
 
 # Crockford's base32 without I, L, O, U: nothing to confuse when a code is typed from paper.
@@ -18,6 +20,8 @@ _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V", "О": "0", 
                              "Р": "P", "С": "C", "Т": "T", "Х": "X"})
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD = 10
+# The right at the top: its holder may give any right to any role, their own included.
+EDIT_ROLES = "admin.roles"
 
 
 def new_code() -> str:
@@ -48,6 +52,8 @@ def password_problem(password: str, login: str = "") -> str | None:
     """Why a new password is not acceptable, in Russian, or None."""
     if len(password) < MIN_PASSWORD:
         return f"Пароль должен быть не короче {MIN_PASSWORD} символов"
+    if len(password) > PASSWORD_MAX:
+        return f"Пароль должен быть не длиннее {PASSWORD_MAX} символов"
     if login and login.lower() in password.lower():
         return "Пароль не должен содержать логин"
     if len(set(password)) < 4:
@@ -62,11 +68,29 @@ def login_problem(login: str) -> str | None:
     return None
 
 
+def rights_beyond(own: Iterable[str], wanted: Iterable[str],
+                  includes: Mapping[str, Iterable[str]]) -> set[str]:
+    """The rights in ``wanted`` that a holder of ``own`` lacks: nobody hands out, grants or
+    resets above their own rights. A right contains the narrower rights it ``includes`` (as
+    declared by its domain, followed transitively). The right to edit role rights contains
+    every right: its holder could give any right to their own role anyway."""
+    have = set(own)
+    if EDIT_ROLES in have:
+        return set()
+    todo = list(have)
+    while todo:
+        for narrower in includes.get(todo.pop(), ()):
+            if narrower not in have:
+                have.add(narrower)
+                todo.append(narrower)
+    return set(wanted) - have
+
+
 @dataclass(frozen=True)
 class Throttle:
-    """Login throttling: after ``max_failures`` failed logins to one account (or
-    ``address_max_failures`` from one address) within ``window``, logins wait until the
-    oldest counted failure leaves the window."""
+    """Throttling of guesses (passwords and one-time codes): after ``max_failures`` failures for
+    one account (or ``address_max_failures`` from one address) within ``window``, attempts wait
+    until the oldest counted failure leaves the window."""
 
     max_failures: int
     address_max_failures: int

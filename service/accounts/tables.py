@@ -56,6 +56,9 @@ class RolePermission(Table, tablename="role_permission"):
 class Account(Table, tablename="account"):
     """A login («учётная запись»). Named ``account`` in the database: ``user`` is reserved."""
 
+    # One account per person: a unique index made by a raw migration (account_person_unique;
+    # two registrations at once with two codes of one parent made two accounts). NULLs repeat:
+    # accounts without a person. Raw, because Piccolo cannot add UNIQUE to a SQLite column.
     person = ForeignKey(Person, on_delete=RESTRICT, null=True, index=True)
     login = Varchar(length=64, unique=True)
     password_hash = Varchar(length=255)
@@ -82,10 +85,14 @@ class Session(Table, tablename="user_session"):
 
 
 class LoginAttempt(Table, tablename="login_attempt"):
-    """Every login attempt, kept for throttling and for the security review."""
+    """Every guess of a secret, kept for throttling and for the security review: a login
+    ("login"), an invitation code ("register"), a reset code ("reset"), the current password
+    on the password page ("password"). Written as a failure before the secret is checked and
+    marked a success after, so that attempts running at once count each other."""
 
     at = Timestamptz(index=True)
-    login = Varchar(length=64, index=True)
+    kind = Varchar(length=16, default="login")
+    login = Varchar(length=64, index=True)  # the login typed or the viewer's; "" for an invitation
     address = Varchar(length=64, index=True)
     success = Boolean(default=False)
 

@@ -4,6 +4,10 @@ A chain alone proves nothing against someone who can rewrite all of it; a checkp
 short statement of the chain's head (count, last hash, time), signed with the installation's
 own Ed25519 key kept outside the database. Kept off the server (backups, paper), it lets
 ``ezh audit verify`` — or plain ``openssl pkeyutl -verify`` — prove the log was not rewritten.
+
+Only ``ezh audit checkpoint`` (and ``ezh migrate``, which creates the pair) needs the private
+key: the web service never signs, so on the appliance the key belongs to root and a timer signs
+every hour, while the service's account can read only the public key, to verify.
 """
 
 from __future__ import annotations
@@ -40,7 +44,11 @@ def ensure_installation_key(key_dir: Path) -> Ed25519PrivateKey:
             f"ключ установки {private_path} пропал, а открытый ключ {key_dir / PUBLIC_NAME} на "
             "месте. Восстановите ключ из резервной копии. Начать новую пару ключей можно, только "
             "убрав открытый ключ сознательно (старые контрольные точки сохраните вместе с ним)")
-    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not key_dir.exists():
+        # Readable by all: whoever verifies (the service's account too) needs the public key
+        # here; the private key is protected by its own mode 0600.
+        key_dir.mkdir(parents=True)
+        key_dir.chmod(0o755)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -53,12 +61,18 @@ def ensure_installation_key(key_dir: Path) -> Ed25519PrivateKey:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
+    (key_dir / PUBLIC_NAME).chmod(0o644)
     return key
 
 
 def load_private_key(key_dir: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key((key_dir / PRIVATE_NAME).read_bytes(), None)
+    except PermissionError:
+        raise CheckpointError(
+            f"ключ установки {key_dir / PRIVATE_NAME} недоступен этому пользователю: контрольную "
+            "точку подписывает владелец ключа (на сервере — root: sudo ezh audit checkpoint)"
+        ) from None
     except (OSError, ValueError) as exc:
         raise CheckpointError(f"ключ установки {key_dir / PRIVATE_NAME} не читается: {exc}") from exc
     if not isinstance(key, Ed25519PrivateKey):
@@ -124,12 +138,17 @@ class Checkpoint:
 
 
 def write_checkpoint(cp: Checkpoint, key: Ed25519PrivateKey, directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
+    if not directory.exists():
+        directory.mkdir(parents=True)
+        directory.chmod(0o755)  # whatever root's umask: the service's account verifies
     stamp = cp.at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = directory / f"checkpoint-{stamp}-{cp.count}.txt"
     statement = cp.statement()
+    signature = path.with_suffix(".txt.sig")
     path.write_bytes(statement)
-    path.with_suffix(".txt.sig").write_bytes(key.sign(statement))
+    signature.write_bytes(key.sign(statement))
+    for written in (path, signature):
+        written.chmod(0o644)  # signed by root, verified by the service's account
     return path
 
 

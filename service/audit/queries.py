@@ -7,26 +7,9 @@ from datetime import date, datetime, time, timedelta
 
 from service.audit.tables import AccessLog, AuditEvent
 from service.db import contains
+from service.domains import action_names
 
 PAGE = 100
-
-ACTION_NAMES = {
-    "accounts.login": "Вход в систему",
-    "accounts.logout": "Выход из системы",
-    "accounts.registered": "Регистрация по коду приглашения",
-    "accounts.user_created": "Создана учётная запись",
-    "accounts.user_blocked": "Учётная запись заблокирована",
-    "accounts.user_unblocked": "Учётная запись разблокирована",
-    "accounts.password_changed": "Пароль изменён",
-    "accounts.password_reset": "Пароль сброшен по коду",
-    "accounts.reset_code_issued": "Выдан код сброса пароля",
-    "accounts.invitations_issued": "Выпущены коды приглашения",
-    "accounts.role_rights_changed": "Изменены права роли",
-    "accounts.user_roles_changed": "Изменены роли учётной записи",
-    "accounts.rights_synced": "Обновлён перечень ролей и прав",
-    "accounts.person_created": "Добавлен человек",
-    "school.demo_generated": "Создана демонстрационная школа",
-}
 
 
 @dataclass(frozen=True)
@@ -65,8 +48,9 @@ async def audit_page(f: AuditFilter, tz) -> list[dict]:
     for condition in conditions:
         query = query.where(condition)
     rows = await query.order_by(AuditEvent.seq, ascending=False).limit(PAGE + 1).run()
+    names = action_names()  # each domain names its actions in its declaration
     for row in rows:
-        row["action_name"] = ACTION_NAMES.get(row["action"], row["action"])
+        row["action_name"] = names.get(row["action"], row["action"])
     return rows
 
 

@@ -8,7 +8,9 @@ class AuditEvent(Table, tablename="audit_event"):
     """One change, «запись журнала аудита». Append-only; each row carries the hash of the one
     before it (``prev_hash``) and its own (``hash``), over an exact canonical byte form."""
 
-    seq = BigInt(unique=True, index=True)  # position in the chain, 1, 2, 3 … without gaps
+    # Position in the chain, 1, 2, 3 … without gaps. The database refuses seq <= 0 (a CHECK on
+    # PostgreSQL, triggers on SQLite: migration 2026-11-27T14:45), which Piccolo cannot declare.
+    seq = BigInt(unique=True, index=True)
     at = Timestamptz()
     actor_id = Integer(null=True, default=None)  # account id; no foreign key: the log outlives rows
     actor_name = Varchar(length=150, default="")

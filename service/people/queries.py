@@ -7,14 +7,13 @@ from datetime import date
 
 from service.accounts.tables import Person
 from service.accounts.viewer import Viewer
-from service.school.queries import class_scope
+from service.school.queries import class_scope, in_force
 
 
 def student_scope(viewer: Viewer, today: date) -> tuple[str, list]:
     """SQL (a subquery of person ids) and arguments: the students the viewer may see."""
     classes, args = class_scope(viewer, today)
-    parts = [f"SELECT student FROM enrolment WHERE school_class IN ({classes}) "
-             "AND starts_on <= {} AND (ends_on IS NULL OR ends_on >= {})"]
+    parts = [f"SELECT student FROM enrolment WHERE school_class IN ({classes}) AND {in_force()}"]
     args = [*args, today, today]
     if viewer.person_id is not None:
         if viewer.can("people.view_children"):
@@ -34,8 +33,7 @@ async def class_students(viewer: Viewer, class_id: int, today: date) -> list[dic
         f"""SELECT p.id, p.last_name, p.first_name, p.middle_name, p.birth_date,
                    EXISTS (SELECT 1 FROM account a WHERE a.person = p.id) AS has_account
             FROM enrolment e JOIN person p ON p.id = e.student
-            WHERE e.school_class = {{}} AND e.starts_on <= {{}}
-              AND (e.ends_on IS NULL OR e.ends_on >= {{}}) AND p.id IN ({scope})
+            WHERE e.school_class = {{}} AND {in_force("e")} AND p.id IN ({scope})
             ORDER BY p.last_name, p.first_name, p.middle_name""",
         class_id, today, today, *args,
     ).run()
@@ -76,8 +74,7 @@ async def student_card(viewer: Viewer, person_id: int, today: date) -> dict | No
         f"""SELECT p.id, p.last_name, p.first_name, p.middle_name, p.sex, p.birth_date,
                    c.id AS class_id, c.name AS class_name
             FROM person p
-            LEFT JOIN enrolment e ON e.student = p.id AND e.starts_on <= {{}}
-                 AND (e.ends_on IS NULL OR e.ends_on >= {{}})
+            LEFT JOIN enrolment e ON e.student = p.id AND {in_force("e")}
             LEFT JOIN school_class c ON c.id = e.school_class
             WHERE p.id = {{}} AND p.id IN ({scope})""",
         today, today, person_id, *args,
@@ -96,12 +93,11 @@ async def children_of(viewer: Viewer, today: date) -> list[dict]:
     if viewer.person_id is None:
         return []
     return await Person.raw(
-        """SELECT p.id, p.last_name, p.first_name, p.middle_name, c.id AS class_id, c.name AS class_name
+        f"""SELECT p.id, p.last_name, p.first_name, p.middle_name, c.id AS class_id, c.name AS class_name
            FROM parent_link l JOIN person p ON p.id = l.child
-           LEFT JOIN enrolment e ON e.student = p.id AND e.starts_on <= {}
-                AND (e.ends_on IS NULL OR e.ends_on >= {})
+           LEFT JOIN enrolment e ON e.student = p.id AND {in_force("e")}
            LEFT JOIN school_class c ON c.id = e.school_class
-           WHERE l.parent = {} ORDER BY p.first_name""",
+           WHERE l.parent = {{}} ORDER BY p.first_name""",
         today, today, viewer.person_id,
     ).run()
 
@@ -110,12 +106,12 @@ async def staff_members(today: date) -> list[dict]:
     """Current staff with their post, the class they lead (if any) and whether they already
     have an account — for the staff invitation sheet. One query."""
     return await Person.raw(
-        """SELECT p.id, p.last_name, p.first_name, p.middle_name, s.post,
+        f"""SELECT p.id, p.last_name, p.first_name, p.middle_name, s.post,
                   (SELECT c.name FROM school_class c JOIN academic_year y ON y.id = c.year
-                    WHERE c.class_teacher = p.id AND y.is_current = {} LIMIT 1) AS leads_class,
+                    WHERE c.class_teacher = p.id AND y.is_current = {{}} LIMIT 1) AS leads_class,
                   EXISTS (SELECT 1 FROM account a WHERE a.person = p.id) AS has_account
            FROM staff_member s JOIN person p ON p.id = s.person
-           WHERE s.starts_on <= {} AND (s.ends_on IS NULL OR s.ends_on >= {})
+           WHERE {in_force("s")}
            ORDER BY p.last_name, p.first_name, p.middle_name""",
         True, today, today,
     ).run()

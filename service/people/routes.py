@@ -8,13 +8,21 @@ from urllib.parse import quote
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath
 
+from service import forms
 from service.accounts.actions import do_issue_invitations
+from service.accounts.queries import roles_within
 from service.audit.log import log_access
 from service.errors import NotFound, Refused
 from service.people.queries import class_students, staff_members, student_card
 from service.school.queries import class_for_viewer, visible_classes
 from service.settings import get_settings
 from service.web import existing_id, render, render_pdf, requires, signed_in, site_url, today
+
+CLASS_SLIPS_FORM = {"who": forms.Many(forms.Choice("Для кого", ("students", "parents")))}
+STAFF_SLIPS_FORM = {
+    "person": forms.Many(forms.Int("Сотрудник", min=1)),
+    "role": forms.Text("Роль", forms.CODE_NAME_MAX),
+}
 
 
 def _may_issue(viewer, school_class: dict) -> bool:
@@ -55,8 +63,12 @@ async def class_invitations(request: Request, class_id: FromPath[int]) -> Respon
     if school_class is None or not _may_issue(viewer, school_class):
         raise NotFound()
     form = await request.form()
-    who = set(form.getall("who")) if "who" in form else set()
     students = await class_students(viewer, class_id, day)
+    try:
+        who = set(forms.parse(CLASS_SLIPS_FORM, form)["who"])
+    except Refused as exc:
+        return render(request, "people/class.html", status_code=400, school_class=school_class,
+                      students=students, may_issue=True, errors=forms.errors(exc))
     in_class = f"{school_class['name']} класс"
     slips: list[dict] = []
     seen: set[int] = set()  # a parent of two pupils of the class gets one slip
@@ -77,8 +89,11 @@ async def class_invitations(request: Request, class_id: FromPath[int]) -> Respon
                                        f"{in_class}, {school_class['year_name']} учебный год",
                                        f"invitations-{school_class['name']}")
     except Refused as exc:
+        # "who" is the form's one field; anything else (a role the viewer may not hand out)
+        # belongs to the form as a whole
+        field = exc.field if exc.field == "who" else "__all__"
         return render(request, "people/class.html", status_code=400, school_class=school_class,
-                      students=students, may_issue=True, errors={exc.field or "__all__": exc.message})
+                      students=students, may_issue=True, errors={field: exc.message})
 
 
 STAFF_ROLES = {
@@ -90,28 +105,32 @@ STAFF_ROLES = {
 }
 
 
-def _staff_roles(viewer) -> dict[str, str]:
-    """The roles this viewer may hand out on staff slips: making administrators takes the
-    administrator's own right, or a secretary could print themself a way to the top."""
+async def _staff_roles(viewer) -> dict[str, str]:
+    """The roles this viewer may hand out on staff slips: only those whose rights are all the
+    viewer's own, or a secretary could print herself a way to the top (the action refuses the
+    rest; the page does not offer them)."""
+    within = await roles_within(viewer)
     return {code: label for code, label in STAFF_ROLES.items()
-            if code != "admin" or viewer.can("admin.roles")}
+            if ({"teacher", "class_teacher"} if code == "auto" else {code}) <= within}
 
 
 @get("/staff", guards=[requires("invitations.issue_any")])
 async def staff_page(request: Request) -> Response:
     return render(request, "people/staff.html", staff=await staff_members(today()),
-                  staff_roles=_staff_roles(request.user), errors={}, chosen=set(), role="auto")
+                  staff_roles=await _staff_roles(request.user), errors={}, chosen=set(), role="auto")
 
 
 @post("/staff/invitations", guards=[requires("invitations.issue_any")])
 async def staff_invitations(request: Request) -> Response:
     """Invitation slips for the chosen staff members, with the role they will get."""
     form = await request.form()
-    chosen = {int(p) for p in form.getall("person") if p.isdigit()} if "person" in form else set()
-    role = form.get("role", "auto")
     staff = await staff_members(today())
-    allowed = _staff_roles(request.user)
+    allowed = await _staff_roles(request.user)
+    chosen: set[int] = set()
+    role = "auto"
     try:
+        values = forms.parse(STAFF_SLIPS_FORM, form)
+        chosen, role = set(values["person"]), values["role"] or "auto"
         if role not in allowed:
             raise Refused("Выберите роль из списка", field="role")
         picked = [m for m in staff if m["id"] in chosen and not m["has_account"]]
@@ -127,8 +146,7 @@ async def staff_invitations(request: Request) -> Response:
                                        "invitations-staff")
     except Refused as exc:
         return render(request, "people/staff.html", status_code=400, staff=staff,
-                      staff_roles=allowed, errors={exc.field or "__all__": exc.message},
-                      chosen=chosen, role=role)
+                      staff_roles=allowed, errors=forms.errors(exc), chosen=chosen, role=role)
 
 
 async def _invitation_sheet(request: Request, slips: list[dict], scope_note: str,

@@ -8,6 +8,14 @@ from service.accounts.viewer import Viewer
 from service.school.tables import AcademicYear, SchoolClass
 
 
+def in_force(alias: str = "") -> str:
+    """SQL: the dated row (an enrolment, a teaching load, a staff post) is in force on the day
+    passed as the next TWO query arguments («состоит на эту дату»). The one place this rule is
+    written: ``starts_on`` inclusive, ``ends_on`` inclusive or open."""
+    col = f"{alias}." if alias else ""
+    return f"{col}starts_on <= {{}} AND ({col}ends_on IS NULL OR {col}ends_on >= {{}})"
+
+
 def class_scope(viewer: Viewer, today: date) -> tuple[str, list]:
     """SQL (a subquery of class ids) and its arguments: the classes whose pupils the viewer may
     see — all of them, the one they lead, the ones they teach."""
@@ -19,8 +27,7 @@ def class_scope(viewer: Viewer, today: date) -> tuple[str, list]:
             parts.append("SELECT id FROM school_class WHERE class_teacher = {}")
             args.append(viewer.person_id)
         if viewer.can("people.view_taught"):
-            parts.append("SELECT school_class FROM teaching_load WHERE teacher = {} "
-                         "AND starts_on <= {} AND (ends_on IS NULL OR ends_on >= {})")
+            parts.append(f"SELECT school_class FROM teaching_load WHERE teacher = {{}} AND {in_force()}")
             args += [viewer.person_id, today, today]
     if not parts:
         return "SELECT CAST(NULL AS INTEGER) WHERE 1 = 0", []
@@ -38,7 +45,7 @@ async def visible_classes(viewer: Viewer, today: date) -> list[dict]:
     SELECT c.id, c.name, c.grade, c.letter, c.class_teacher,
            p.last_name AS teacher_last, p.first_name AS teacher_first, p.middle_name AS teacher_middle,
            (SELECT COUNT(*) FROM enrolment e WHERE e.school_class = c.id
-              AND e.starts_on <= {{}} AND (e.ends_on IS NULL OR e.ends_on >= {{}})) AS pupils
+              AND {in_force("e")}) AS pupils
     FROM school_class c
     JOIN academic_year y ON y.id = c.year AND y.is_current = {{}}
     LEFT JOIN person p ON p.id = c.class_teacher
@@ -66,14 +73,12 @@ async def class_for_viewer(viewer: Viewer, class_id: int, today: date) -> dict |
 async def school_counts(today: date) -> dict:
     """Aggregate figures without personal data (for observers)."""
     rows = await SchoolClass.raw(
-        """SELECT
+        f"""SELECT
              (SELECT COUNT(*) FROM school_class c JOIN academic_year y ON y.id = c.year
-                WHERE y.is_current = {}) AS classes,
-             (SELECT COUNT(DISTINCT e.student) FROM enrolment e
-                WHERE e.starts_on <= {} AND (e.ends_on IS NULL OR e.ends_on >= {})) AS students,
-             (SELECT COUNT(*) FROM staff_member s
-                WHERE s.starts_on <= {} AND (s.ends_on IS NULL OR s.ends_on >= {})) AS staff,
-             (SELECT COUNT(*) FROM account WHERE is_active = {}) AS accounts""",
+                WHERE y.is_current = {{}}) AS classes,
+             (SELECT COUNT(DISTINCT e.student) FROM enrolment e WHERE {in_force("e")}) AS students,
+             (SELECT COUNT(*) FROM staff_member s WHERE {in_force("s")}) AS staff,
+             (SELECT COUNT(*) FROM account WHERE is_active = {{}}) AS accounts""",
         True, today, today, today, today, True,
     ).run()
     return rows[0]
@@ -81,10 +86,9 @@ async def school_counts(today: date) -> dict:
 
 async def grade_counts(today: date) -> list[dict]:
     return await SchoolClass.raw(
-        """SELECT c.grade, COUNT(DISTINCT c.id) AS classes, COUNT(e.id) AS students
-           FROM school_class c JOIN academic_year y ON y.id = c.year AND y.is_current = {}
-           LEFT JOIN enrolment e ON e.school_class = c.id AND e.starts_on <= {}
-                AND (e.ends_on IS NULL OR e.ends_on >= {})
+        f"""SELECT c.grade, COUNT(DISTINCT c.id) AS classes, COUNT(e.id) AS students
+           FROM school_class c JOIN academic_year y ON y.id = c.year AND y.is_current = {{}}
+           LEFT JOIN enrolment e ON e.school_class = c.id AND {in_force("e")}
            GROUP BY c.grade ORDER BY c.grade""",
         True, today, today,
     ).run()

@@ -59,7 +59,7 @@ async def test_invitation_registers_a_linked_account_once(db):
     s = await tiny_school()
     codes = await actions.do_issue_invitations(SYSTEM, [(s.people["parent2"], "parent")], "5А")
     code = codes[(s.people["parent2"], "parent")]
-    found = await actions.check_invitation(code.lower().replace("-", " "))
+    found = await actions.check_invitation(code.lower().replace("-", " "), "10.0.0.9")
     assert found["person"]["last_name"] == "Павлов" and found["role"]["code"] == "parent"
     user_id = await actions.do_register(code, "pavlov.a", "Сирень-и-клён-2026", "10.0.0.9")
     viewer = await viewer_for_user(user_id)

@@ -76,12 +76,49 @@ async def test_reordered_rows_are_named(db):
     base = await _base()
     await write_events(6)
     a, b = base + 2, base + 4
-    tamper(db, f"UPDATE audit_event SET seq = -1 WHERE seq = {a}; "
+    parked = 10**9  # a free number to swap through (seq must stay positive)
+    tamper(db, f"UPDATE audit_event SET seq = {parked} WHERE seq = {a}; "
                f"UPDATE audit_event SET seq = {a} WHERE seq = {b}; "
-               f"UPDATE audit_event SET seq = {b} WHERE seq = -1")
+               f"UPDATE audit_event SET seq = {b} WHERE seq = {parked}")
     result = await verify_chain()
     assert not result.ok
     assert result.problem.seq == a
+
+
+def _stray_row(seq: int) -> str:
+    """SQL for a well-formed row that sits outside the chain's numbering (1, 2, 3 …)."""
+    return ("INSERT INTO audit_event (seq, at, actor_id, actor_name, address, action, object_type, "
+            "object_id, old, new, reason, prev_hash, hash) VALUES "
+            f"({seq}, '2026-11-23 10:00:00+00:00', NULL, 'x', '', 'x.y', '', '', '', '', '', "
+            f"'{GENESIS}', '{GENESIS}')")
+
+
+@pytest.mark.parametrize("seq", [0, -1])
+async def test_database_refuses_rows_outside_the_numbering(db, seq):
+    """R-SEC-3: the chain counts from 1; even the database's owner cannot add row № 0 or −1."""
+    await write_events(2)
+    with pytest.raises(Exception, match="seq"):
+        tamper(db, _stray_row(seq))
+    assert await AuditEvent.count().where(AuditEvent.seq <= 0).run() == 0
+
+
+@pytest.mark.parametrize("seq", [0, -1])
+async def test_row_outside_the_numbering_is_named(db, seq):
+    """R-SEC-3: a row numbered 0 or −1 in a database without the constraint (dropped by its
+    owner, or restored from an old dump) does not pass: the walk starts at № 1 and the number
+    of rows must equal the last number."""
+    base = await _base()
+    await write_events(3)
+    drop = ("ALTER TABLE audit_event DROP CONSTRAINT IF EXISTS audit_event_seq_positive"
+            if db.kind == "postgres" else
+            "DROP TRIGGER IF EXISTS audit_event_seq_positive_insert; "
+            "DROP TRIGGER IF EXISTS audit_event_seq_positive_update")
+    tamper(db, f"{drop}; {_stray_row(seq)}")
+    result = await verify_chain()
+    assert not result.ok
+    assert result.problem.seq == seq
+    assert f"запись № {seq}" in result.problem.message and "вне цепочки" in result.problem.message
+    assert result.count == base + 3
 
 
 async def test_rewritten_history_passes_the_chain_but_not_the_checkpoint(db, tmp_path):

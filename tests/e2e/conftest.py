@@ -30,7 +30,8 @@ def live_server(tmp_path_factory):
     """http://127.0.0.1:<port> of a real `ezh serve` over a fresh demo school (size S)."""
     var = tmp_path_factory.mktemp("e2e-var")
     env = {k: v for k, v in os.environ.items() if not k.startswith("EZH_")}
-    env.update({"EZH_VAR_DIR": str(var), "EZH_DATABASE_URL": f"sqlite:///{var / 'ezh.sqlite3'}",
+    env.update({"EZH_CONFIG": os.devnull,  # never the machine's own /etc/ezh/ezh.toml
+                "EZH_VAR_DIR": str(var), "EZH_DATABASE_URL": f"sqlite:///{var / 'ezh.sqlite3'}",
                 "EZH_LOG_JSON": "false", "EZH_SCHOOL_NAME": "Школа № 1 (e2e)"})
     cli = [sys.executable, "-m", "service.cli"]
     for args in (["migrate"], ["demo-data", "--size", "S", "--seed", "7"]):

@@ -1,11 +1,12 @@
-"""Each role's home page, and the sections that have no domain of their own yet."""
+"""Each role's home page (the domains add their parts), and the sections that have no domain
+of their own yet."""
 
 from __future__ import annotations
 
 from litestar import Request, Response, Router, get
 
-from service.people.queries import children_of, student_card
-from service.school.queries import grade_counts, school_counts, visible_classes
+from service.domains import home_providers
+from service.school.queries import grade_counts, school_counts
 from service.web import redirect, render, requires, signed_in, today
 
 HOME_TEMPLATES = {
@@ -33,16 +34,8 @@ async def home(request: Request) -> Response:
     role = viewer.primary_role
     day = today()
     context: dict = {"role": role}
-    if role in ("teacher", "class_teacher", "deputy", "secretary"):
-        classes = await visible_classes(viewer, day)
-        context["classes"] = classes
-        context["own_classes"] = [c for c in classes if c["class_teacher"] == viewer.person_id]
-    if "parent" in viewer.roles:  # also for a teacher who is a parent
-        context["children"] = await children_of(viewer, day)
-    if role == "student" and viewer.person_id is not None:
-        context["card"] = await student_card(viewer, viewer.person_id, day)
-    if role in ("observer", "admin", "deputy"):
-        context["counts"] = await school_counts(day)
+    for provider in home_providers():  # each domain adds what it shows on the home page
+        context.update(await provider(viewer, day, role))
     template = HOME_TEMPLATES.get(role or "", "home/none.html")
     return render(request, template, **context)
 

@@ -1,0 +1,26 @@
+"""The portal: each role's home page, and the sections that have no domain of their own yet
+(the school summary, the archive)."""
+
+from service.domains import Domain, HomeCard, MenuEntry, Right
+
+DOMAIN = Domain(
+    name="portal",
+    position=90,
+    routes="service.portal.routes:router",
+    rights=(
+        Right("archive.view", "Раздел «Архив»", "Архив", ("archivist", "admin", "deputy")),
+        Right("reports.aggregate", "Сводные показатели школы без персональных данных", "Отчёты",
+              ("observer", "deputy", "admin")),
+    ),
+    menu=(
+        MenuEntry("/home", "Главная", position=0),
+        MenuEntry("/stats", "Сводка", ("reports.aggregate",), position=30),
+        MenuEntry("/archive", "Архив", ("archive.view",), position=40),
+    ),
+    home_cards=(
+        HomeCard("/stats", "Сводка", "Классы и ученики по параллелям", ("reports.aggregate",),
+                 position=30),
+        HomeCard("/archive", "Архив", "Запечатанные учебные годы и выписки", ("archive.view",),
+                 position=40),
+    ),
+)

@@ -1,0 +1,56 @@
+"""`ezh check` says what it could not check: the clock without timedatectl is «не проверено»,
+neither OK nor СБОЙ (issue 6, "Also seen"); the installation key's line reads the public key
+only, as the service's own account can."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.audit.checkpoint import ensure_installation_key, fingerprint
+from service.checks import run_checks
+from service.settings import load_settings
+
+pytestmark = pytest.mark.anyio
+
+
+def _timedatectl(directory, answer: str | None):
+    """A PATH holding only a timedatectl that answers ``answer`` (None: no timedatectl at all)."""
+    directory.mkdir()
+    if answer is not None:
+        script = directory / "timedatectl"
+        script.write_text(f"#!/bin/sh\necho {answer}\n")
+        script.chmod(0o755)
+    return str(directory)
+
+
+def _line(lines: list[str], what: str) -> str:
+    [line] = [line for line in lines if line[6:].startswith(what + ":")]
+    return line
+
+
+@pytest.mark.parametrize(("answer", "status", "words"), [
+    (None, "ВНИМ", "не проверено"),
+    ("no", "СБОЙ", "не синхронизировано"),
+    ("yes", "OK  ", "синхронизированы"),
+])
+async def test_clock_says_when_it_was_not_checked(sqlite_db, tmp_path, monkeypatch, answer, status,
+                                                  words):
+    monkeypatch.setenv("PATH", _timedatectl(tmp_path / "bin", answer))
+    settings = load_settings({"EZH_VAR_DIR": str(tmp_path / "var"), "EZH_DATABASE_URL": sqlite_db.url})
+    lines, ok = await run_checks(settings)
+    line = _line(lines, "часы")
+    assert line.startswith(status) and words in line
+    if status == "ВНИМ":
+        assert "OK" not in line and "СБОЙ" not in line
+
+
+async def test_key_line_reads_only_the_public_key(sqlite_db, tmp_path):
+    settings = load_settings({"EZH_VAR_DIR": str(tmp_path / "var"), "EZH_DATABASE_URL": sqlite_db.url})
+    assert _line((await run_checks(settings))[0], "ключ установки").startswith("СБОЙ")
+    key = ensure_installation_key(settings.key_dir)
+    line = _line((await run_checks(settings))[0], "ключ установки")
+    assert line.startswith("OK  ")
+    assert fingerprint(key.public_key()) in line
+    (settings.key_dir / "installation.pub").write_text("испорчен")
+    line = _line((await run_checks(settings))[0], "ключ установки")
+    assert line.startswith("СБОЙ") and "installation.pub" in line
