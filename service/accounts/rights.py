@@ -29,6 +29,9 @@ ROLES: tuple[RoleDef, ...] = (
     RoleDef("observer", "Наблюдатель", "Только чтение сводных показателей (например, управление образования)"),
     RoleDef("parent", "Родитель", "Родитель или законный представитель ученика"),
     RoleDef("student", "Ученик", "Ученик школы"),
+    # Last, so that existing installations keep the positions they have (position is the
+    # priority of the home page).
+    RoleDef("nurse", "Медицинский работник", "Медсестра школы: листок здоровья учеников"),
 )
 ROLE_CODES = tuple(r.code for r in ROLES)
 

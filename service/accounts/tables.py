@@ -25,6 +25,9 @@ class Person(Table, tablename="person"):
     sex = Varchar(length=1, default="")  # «м» / «ж»
     birth_date = Date(null=True, default=None)
     created_at = Timestamptz()
+    snils = Varchar(length=14, default="", index=True)  # «СНИЛС» as 123-456-789 01, or empty
+    phone = Varchar(length=40, default="")
+    email = Varchar(length=200, default="")
 
     @property
     def full_name(self) -> str:
