@@ -166,3 +166,18 @@ async def test_the_last_right_to_edit_roles_is_kept(db):
     with pytest.raises(Refused, match="последн"):
         await actions.do_set_user_active(SYSTEM, zavuch, False)
     assert (await viewer_for_user(zavuch)).can("admin.roles")
+
+
+async def test_own_account_page_offers_no_form_the_owner_cannot_use(db):
+    """Issue 6 item 2, seen in the browser: the page said «меняет другой администратор» and
+    still showed the roles form and the block button."""
+    s = await tiny_school()
+    async with client() as c:
+        await sign_in(c, "admin", PASSWORD)
+        own = (await c.get(f"/admin/users/{s.users['admin']}")).text
+        other = (await c.get(f"/admin/users/{s.users['klruk']}")).text
+    assert "Это ваша учётная запись" in own
+    assert f'action="/admin/users/{s.users["admin"]}/roles"' not in own
+    assert f'action="/admin/users/{s.users["admin"]}/active"' not in own
+    assert f'action="/admin/users/{s.users["klruk"]}/roles"' in other
+    assert f'action="/admin/users/{s.users["klruk"]}/active"' in other
