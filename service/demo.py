@@ -34,12 +34,18 @@ from service.audit.log import Actor, record
 from service.audit.tables import AuditEvent
 from service.db import all_tables, atomic, bulk_insert, reserve_ids
 from service.errors import Refused
-from service.people.tables import ParentLink
+from service.people.tables import Consent, HealthRecord, ParentLink
 from service.school.tables import (
     AcademicYear,
+    CalendarDay,
     Enrolment,
+    GroupMember,
+    Movement,
     SchoolClass,
+    SchoolOrder,
     StaffMember,
+    StudyGroup,
+    StudyPeriod,
     Subject,
     TeachingLoad,
 )
@@ -62,6 +68,44 @@ SPLIT_FROM = 25  # a class of 25 or more is split into two groups for languages 
 SIBLING_FAMILIES = 0.078  # families with more than one child: ≈15 % of pupils have a sibling
 # Movement orders for the new year, one per grade, signed the day before it starts.
 ENROLMENT_ORDER = "Приказ № {number}-у от 31.08.2026"
+ENROLMENT_ORDER_DATE = date(2026, 8, 31)
+
+# The calendar of 2026/2027 (R-YEAR-1): quarters for grades 1–9, half-years for 10–11.
+PERIODS: tuple[tuple[str, int, str, int, int, date, date], ...] = (
+    ("quarters", 1, "1 четверть", 1, 9, date(2026, 9, 1), date(2026, 10, 25)),
+    ("quarters", 2, "2 четверть", 1, 9, date(2026, 11, 5), date(2026, 12, 28)),
+    ("quarters", 3, "3 четверть", 1, 9, date(2027, 1, 11), date(2027, 3, 21)),
+    ("quarters", 4, "4 четверть", 1, 9, date(2027, 3, 30), date(2027, 5, 31)),
+    ("halves", 1, "1 полугодие", 10, 11, date(2026, 9, 1), date(2026, 12, 28)),
+    ("halves", 2, "2 полугодие", 10, 11, date(2027, 1, 11), date(2027, 5, 31)),
+)
+CALENDAR_DAYS: tuple[tuple[str, str, int, int, date, date], ...] = (
+    ("holidays", "Осенние каникулы", 1, 11, date(2026, 10, 26), date(2026, 11, 4)),
+    ("holidays", "Зимние каникулы", 1, 11, date(2026, 12, 29), date(2027, 1, 10)),
+    ("holidays", "Дополнительные каникулы для первоклассников", 1, 1, date(2027, 2, 8),
+     date(2027, 2, 14)),
+    ("holidays", "Весенние каникулы", 1, 11, date(2027, 3, 22), date(2027, 3, 29)),
+    ("day_off", "День защитника Отечества", 1, 11, date(2027, 2, 23), date(2027, 2, 23)),
+    ("day_off", "Международный женский день", 1, 11, date(2027, 3, 8), date(2027, 3, 8)),
+    ("day_off", "Праздник Весны и Труда", 1, 11, date(2027, 5, 1), date(2027, 5, 1)),
+    ("day_off", "День Победы", 1, 11, date(2027, 5, 9), date(2027, 5, 10)),
+)
+SIX_DAY_FROM = 10  # senior classes study six days a week in the demo (R-YEAR-2)
+# Movement during the year (R-ORG-3): between these dates, a few pupils change class or leave.
+MOVES_FROM, MOVES_TO = date(2026, 9, 14), date(2026, 11, 20)
+WITHDRAWAL_REASONS = ("переезд в другой город", "перевод в другую школу",
+                      "перевод на семейное обучение", "переезд в другой район")
+CONSENT_SCOPE = ("обработка персональных данных обучающегося и родителя (законного "
+                 "представителя) в электронном журнале школы")
+# Health groups and PE groups of the health sheet, with their shares among pupils.
+HEALTH_GROUPS = (("I", 0.27), ("II", 0.58), ("III", 0.13), ("IV", 0.02))
+PE_GROUPS = (("основная", 0.80), ("подготовительная", 0.13), ("специальная А", 0.04),
+             ("освобождён", 0.03))
+PE_ADVICE = {
+    "подготовительная": "Без сдачи нормативов на выносливость; нагрузка постепенно.",
+    "специальная А": "Занятия по отдельной программе; исключить прыжки и бег на время.",
+    "освобождён": "Освобождение от практических занятий до конца полугодия; теория.",
+}
 
 
 @dataclass(frozen=True)
@@ -155,6 +199,7 @@ DEMO_ACCOUNTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("nablyudatel", ("observer",)),
     ("roditel", ("parent",)),
     ("uchenik", ("student",)),
+    ("medsestra", ("nurse",)),
 )
 DEMO_LOGINS = tuple(login for login, _ in DEMO_ACCOUNTS)
 _ROLE_NAMES = {r.code: r.name for r in ROLES}
@@ -210,6 +255,18 @@ class DemoPlan:
     enrolments: list[tuple[int, int, str]] = field(default_factory=list)  # student, class, order
     families: list[Family] = field(default_factory=list)
     accounts: list[tuple[str, int, tuple[str, ...]]] = field(default_factory=list)
+    # Subgroups of large classes for split subjects: (class, subject, number 1 or 2); each
+    # load says which subgroup it is for (index into ``subgroups``, or -1 for the whole class).
+    subgroups: list[tuple[int, int, int]] = field(default_factory=list)
+    load_group: list[int] = field(default_factory=list)
+    # Cross-class groups: (name, kind, subject or -1, teacher or -1, hours, members).
+    cross_groups: list[tuple[str, str, int, int, int, list[int]]] = field(default_factory=list)
+    transfers: list[tuple[int, int, int, date]] = field(default_factory=list)  # pupil, from, to
+    withdrawals: list[tuple[int, int, date, str]] = field(default_factory=list)  # pupil, class
+    consents: list[tuple[int, int, date]] = field(default_factory=list)  # whose, signed by, on
+    health: list[tuple[int, str, str]] = field(default_factory=list)  # pupil, health, PE group
+    snils: dict[int, str] = field(default_factory=dict)
+    phones: dict[int, str] = field(default_factory=dict)
 
     @property
     def parent_links(self) -> list[tuple[int, int, str]]:
@@ -227,6 +284,8 @@ class DemoPlan:
             "teaching_load": len(self.loads),
             "parent_links": len(self.parent_links),
             "accounts": len(self.accounts),
+            "groups": len(self.subgroups) + len(self.cross_groups),
+            "movements": len(self.transfers) + len(self.withdrawals),
         }
 
 
@@ -330,13 +389,17 @@ class _Planner:
                 plan.teachers.append(teacher)
                 c.class_teacher = teacher
                 plan.loads += [(teacher, s, ci, h) for s, h in primary]
+                plan.load_group += [-1] * len(primary)
             for sp, lessons in own.items():
-                groups = 2 if SPECIALTIES[sp].split and c.size >= SPLIT_FROM else 1
-                blocks[sp] += [(ci, lessons)] * groups
+                if SPECIALTIES[sp].split and c.size >= SPLIT_FROM:
+                    blocks[sp] += [(ci, lessons, 1), (ci, lessons, 2)]
+                else:
+                    blocks[sp] += [(ci, lessons, 0)]
 
-        hours = {sp: sum(h for _, lessons in bl for _, h in lessons) for sp, bl in blocks.items()}
+        hours = {sp: sum(h for _, lessons, _ in bl for _, h in lessons)
+                 for sp, bl in blocks.items()}
         # Enough teachers to keep everyone under MAX_LOAD, and two where a class is split.
-        need = {sp: max(math.ceil(hours[sp] / MAX_LOAD), *Counter(ci for ci, _ in bl).values())
+        need = {sp: max(math.ceil(hours[sp] / MAX_LOAD), *Counter(ci for ci, _, _ in bl).values())
                 for sp, bl in blocks.items()}
         if self.spec.teachers is not None:
             extra = self.spec.teachers - len(plan.teachers) - sum(need.values())
@@ -352,12 +415,16 @@ class _Planner:
             plan.teachers += team
             load = dict.fromkeys(team, 0)
             teaching: dict[int, set[int]] = defaultdict(set)  # class → teachers of this specialty
-            for ci, lessons in blocks[sp]:
+            for ci, lessons, number in blocks[sp]:
                 # The least busy teacher, never the one who already has the other group.
                 teacher = min((t for t in team if t not in teaching[ci]), key=load.__getitem__)
                 teaching[ci].add(teacher)
                 load[teacher] += sum(h for _, h in lessons)
                 plan.loads += [(teacher, s, ci, h) for s, h in lessons]
+                for subject, _ in lessons:
+                    if number:
+                        plan.subgroups.append((ci, subject, number))
+                    plan.load_group.append(len(plan.subgroups) - 1 if number else -1)
         self.class_teachers()
 
     def class_teachers(self) -> None:
@@ -472,6 +539,123 @@ class _Planner:
         plan.accounts = [(login, people[login], roles) for login, roles in DEMO_ACCOUNTS]
 
 
+class _Life:
+    """What happens to the school after the plan above: groups across classes, movement
+    during the year, consents, the health sheet, the nurse. Drawn from a random generator of
+    its own, so that the people above stay what they were before this existed."""
+
+    def __init__(self, planner: _Planner, seed: int) -> None:
+        self.planner = planner
+        self.plan = planner.plan
+        self.rng = random.Random(f"{seed}-life")
+        planner.rng = self.rng  # the nurse is hired with this generator too
+
+    def pupils_of_grades(self, grades: range) -> list[int]:
+        plan = self.plan
+        return [s for s, ci, _ in plan.enrolments if plan.classes[ci].grade in grades]
+
+    def teacher_of(self, subject: str) -> int:
+        index = _SUBJECT_INDEX[subject]
+        found = sorted({t for t, s, _, _ in self.plan.loads if s == index})
+        return found[0] if found else -1
+
+    def cross_class_groups(self) -> None:
+        """Extended-day groups for the youngest, a club and an elective (R-JOURNAL-1)."""
+        plan, rng = self.plan, self.rng
+        for grade in (1, 2):
+            pupils = self.pupils_of_grades(range(grade, grade + 1))
+            if pupils:
+                members = sorted(rng.sample(pupils, max(1, len(pupils) * 2 // 5)))
+                plan.cross_groups.append((f"ГПД, {grade} классы", "gpd", -1, -1, 0, members))
+        for name, kind, subject, grades, size in (
+                ("Робототехника", "club", "Информатика", range(5, 8), 14),
+                ("Финансовая грамотность", "elective", "Обществознание", range(10, 12), 16)):
+            pupils = self.pupils_of_grades(grades)
+            teacher = self.teacher_of(subject)
+            if pupils and teacher >= 0:
+                members = sorted(rng.sample(pupils, min(size, len(pupils))))
+                plan.cross_groups.append((name, kind, _SUBJECT_INDEX[subject], teacher, 1,
+                                          members))
+
+    def movement(self) -> None:
+        """A few pupils move to a parallel class, a few leave the school (R-ORG-3). The demo
+        logins' families stay where they are, so the guided tour stays true."""
+        plan, rng = self.plan, self.rng
+        keep = {p for login, p, _ in plan.accounts}
+        for family in plan.families:
+            if keep & ({p for p, _ in family.parents} | set(family.children)):
+                keep |= set(family.children)
+        class_of = {s: ci for s, ci, _ in plan.enrolments}
+        by_grade: dict[int, list[int]] = defaultdict(list)
+        for ci, c in enumerate(plan.classes):
+            by_grade[c.grade].append(ci)
+        moved: set[int] = set()
+
+        def someone_from(ci: int) -> int | None:
+            pupils = sorted(s for s, c in class_of.items()
+                            if c == ci and s not in keep and s not in moved)
+            return rng.choice(pupils) if pupils else None
+
+        for grade in sorted(by_grade):
+            classes = by_grade[grade]
+            if len(classes) > 1 and rng.random() < 0.5:
+                source, target = rng.sample(classes, 2)
+                if (pupil := someone_from(source)) is not None:
+                    moved.add(pupil)
+                    plan.transfers.append((pupil, source, target,
+                                           _day_between(rng, MOVES_FROM, MOVES_TO)))
+        for ci in range(len(plan.classes)):
+            if rng.random() < 0.35 and (pupil := someone_from(ci)) is not None:
+                moved.add(pupil)
+                plan.withdrawals.append((pupil, ci, _day_between(rng, MOVES_FROM, MOVES_TO),
+                                         rng.choice(WITHDRAWAL_REASONS)))
+
+    def records(self) -> None:
+        """Consents (almost every family signed in the first week), the health sheet, SNILS
+        of the pupils and the parents' phones."""
+        plan, rng = self.plan, self.rng
+        for family in plan.families:
+            for child in family.children:
+                plan.snils[child] = snils_number(rng)
+                health = _weighted(rng, HEALTH_GROUPS)
+                pe = "основная" if health == "I" else _weighted(rng, PE_GROUPS)
+                plan.health.append((child, health, pe))
+            for parent, _ in family.parents:
+                plan.phones[parent] = (f"+7 9{rng.randint(0, 99):02d} {rng.randint(100, 999)}-"
+                                       f"{rng.randint(10, 99)}-{rng.randint(10, 99)}")
+            if not family.parents or rng.random() < 0.04:
+                continue  # the office is still waiting for this family's form
+            signer = family.parents[0][0]
+            day = _day_between(rng, date(2026, 9, 1), date(2026, 9, 7))
+            for person in [signer, *family.children]:
+                plan.consents.append((person, signer, day))
+
+    def nurse(self) -> None:
+        nurse = self.planner.employ("медицинская сестра", 0.95)
+        plan = self.plan
+        plan.accounts = [(login, nurse if login == "medsestra" else p, roles)
+                         for login, p, roles in plan.accounts]
+
+
+def _weighted(rng: random.Random, choices: tuple[tuple[str, float], ...]) -> str:
+    roll, total = rng.random(), 0.0
+    for value, share in choices:
+        total += share
+        if roll < total:
+            return value
+    return choices[-1][0]
+
+
+def snils_number(rng: random.Random) -> str:
+    """A made-up SNILS with a correct check number («123-456-789 01»)."""
+    digits = [rng.randint(0, 9) for _ in range(9)]
+    digits[0] = rng.randint(1, 9)  # numbers up to 001-001-998 are not checked: avoid them
+    total = sum(d * (9 - i) for i, d in enumerate(digits))
+    check = total if total < 100 else 0 if total in (100, 101) else total % 101 % 100
+    text = "".join(map(str, digits))
+    return f"{text[:3]}-{text[3:6]}-{text[6:]} {check:02d}"
+
+
 def plan_school(size: str, seed: int) -> DemoPlan:
     """The whole demo school for ``size`` ("S", "M", "L") and ``seed``, without touching the
     database. The same arguments always give the same plan."""
@@ -480,7 +664,12 @@ def plan_school(size: str, seed: int) -> DemoPlan:
     office = planner.administration()
     planner.teaching()
     planner.families()
-    planner.demo_accounts(office)
+    planner.demo_accounts({**office, "medsestra": -1})
+    life = _Life(planner, seed)
+    life.cross_class_groups()
+    life.movement()
+    life.records()
+    life.nurse()
     return planner.plan
 
 
@@ -509,32 +698,41 @@ async def _write(plan: DemoPlan, password_hash: str, moment: datetime) -> list[s
 
     person = await reserve_ids(Person, len(plan.people))
     await bulk_insert(Person, (Person.id, Person.last_name, Person.first_name, Person.middle_name,
-                                Person.sex, Person.birth_date, Person.created_at),
+                                Person.sex, Person.birth_date, Person.created_at, Person.snils,
+                                Person.phone),
                        [(person[i], p.last_name, p.first_name, p.middle_name, p.sex, p.birth_date,
-                         moment) for i, p in enumerate(plan.people)])
+                         moment, plan.snils.get(i, ""), plan.phones.get(i, ""))
+                        for i, p in enumerate(plan.people)])
 
     school_class = await reserve_ids(SchoolClass, len(plan.classes))
     await bulk_insert(SchoolClass, (SchoolClass.id, SchoolClass.year, SchoolClass.grade,
                                      SchoolClass.letter, SchoolClass.name,
-                                     SchoolClass.class_teacher, SchoolClass.created_at),
+                                     SchoolClass.class_teacher, SchoolClass.created_at,
+                                     SchoolClass.week_days),
                        [(school_class[i], year, c.grade, c.letter, c.name, person[c.class_teacher],
-                         moment) for i, c in enumerate(plan.classes)])
+                         moment, 6 if c.grade >= SIX_DAY_FROM else 5)
+                        for i, c in enumerate(plan.classes)])
     await bulk_insert(StaffMember, (StaffMember.person, StaffMember.post, StaffMember.starts_on,
                                      StaffMember.ends_on),
                        [(person[p], post, hired, None) for p, post, hired in plan.staff])
+    await _write_calendar(year)
+    group = await _write_groups(plan, year, subject, school_class, moment)
     await bulk_insert(TeachingLoad, (TeachingLoad.teacher, TeachingLoad.subject,
-                                      TeachingLoad.school_class, TeachingLoad.hours_per_week,
-                                      TeachingLoad.starts_on, TeachingLoad.ends_on),
-                       [(person[t], subject[s], school_class[c], h, YEAR_START, None)
-                        for t, s, c, h in plan.loads])
-    await bulk_insert(Enrolment, (Enrolment.student, Enrolment.school_class, Enrolment.starts_on,
-                                   Enrolment.ends_on, Enrolment.order_ref),
-                       [(person[s], school_class[c], YEAR_START, None, order)
-                        for s, c, order in plan.enrolments])
+                                      TeachingLoad.school_class, TeachingLoad.study_group,
+                                      TeachingLoad.hours_per_week, TeachingLoad.starts_on,
+                                      TeachingLoad.ends_on),
+                       [(person[t], subject[s], None if g >= 0 else school_class[c],
+                         group[g] if g >= 0 else None, h, YEAR_START, None)
+                        for (t, s, c, h), g in zip(plan.loads, plan.load_group, strict=True)]
+                       + [(person[t], subject[s], None, group[len(plan.subgroups) + i], h,
+                           YEAR_START, None)
+                          for i, (_, _, s, t, h, _) in enumerate(plan.cross_groups) if t >= 0])
+    await _write_movement(plan, person, school_class, group, moment)
     await bulk_insert(ParentLink, (ParentLink.parent, ParentLink.child, ParentLink.kind,
                                     ParentLink.is_legal_representative, ParentLink.created_at),
                        [(person[p], person[c], kind, True, moment)
                         for p, c, kind in plan.parent_links])
+    await _write_records(plan, person, moment)
 
     taken = {r["login"] for r in await Account.select(Account.login)
              .where(Account.login.is_in(list(DEMO_LOGINS))).run()}
@@ -548,6 +746,119 @@ async def _write(plan: DemoPlan, password_hash: str, moment: datetime) -> list[s
                        [(account[i], roles[code]) for i, (_, _, codes) in enumerate(accounts)
                         for code in codes])
     return [login for login, _, _ in accounts]
+
+
+async def _write_calendar(year: int) -> None:
+    await bulk_insert(StudyPeriod, (StudyPeriod.year, StudyPeriod.scheme, StudyPeriod.number,
+                                    StudyPeriod.name, StudyPeriod.grade_from, StudyPeriod.grade_to,
+                                    StudyPeriod.starts_on, StudyPeriod.ends_on),
+                      [(year, *period) for period in PERIODS])
+    await bulk_insert(CalendarDay, (CalendarDay.year, CalendarDay.kind, CalendarDay.name,
+                                    CalendarDay.grade_from, CalendarDay.grade_to,
+                                    CalendarDay.starts_on, CalendarDay.ends_on),
+                      [(year, *day) for day in CALENDAR_DAYS])
+
+
+async def _write_groups(plan: DemoPlan, year: int, subject: list[int], school_class: list[int],
+                        moment: datetime) -> list[int]:
+    """Subgroups, then cross-class groups; returns their ids in that order."""
+    ids = await reserve_ids(StudyGroup, len(plan.subgroups) + len(plan.cross_groups))
+    rows = [(ids[i], year, f"{plan.classes[ci].name} {SUBJECTS[s][1]}, {n} группа", "subgroup",
+             school_class[ci], subject[s], moment)
+            for i, (ci, s, n) in enumerate(plan.subgroups)]
+    rows += [(ids[len(plan.subgroups) + i], year, name, kind, None,
+              subject[s] if s >= 0 else None, moment)
+             for i, (name, kind, s, _, _, _) in enumerate(plan.cross_groups)]
+    await bulk_insert(StudyGroup, (StudyGroup.id, StudyGroup.year, StudyGroup.name,
+                                   StudyGroup.kind, StudyGroup.school_class, StudyGroup.subject,
+                                   StudyGroup.created_at), rows)
+    return ids
+
+
+async def _write_movement(plan: DemoPlan, person: list[int], school_class: list[int],
+                          group: list[int], moment: datetime) -> None:
+    """The order book: the enrolment orders of 31 August (one per grade), then the transfers
+    and withdrawals of the autumn, each an order with its line; enrolments and group
+    memberships as dated intervals that those orders open and close (R-ORG-3)."""
+    grades = sorted({plan.classes[ci].grade for _, ci, _ in plan.enrolments})
+    moves = sorted([(day, "transfer", pupil, source, target)
+                    for pupil, source, target, day in plan.transfers]
+                   + [(day, "withdraw", pupil, ci, reason)
+                      for pupil, ci, day, reason in plan.withdrawals])
+    order = await reserve_ids(SchoolOrder, len(grades) + len(moves))
+    rows = [(order[i], f"{100 + g}-у", ENROLMENT_ORDER_DATE, "enrol",
+             f"О зачислении обучающихся {g} классов на {YEAR_NAME} учебный год", moment)
+            for i, g in enumerate(grades)]
+    for k, (day, kind, pupil, *_rest) in enumerate(moves):
+        name = plan.people[pupil].full_name
+        title = (f"О переводе обучающегося {name} в другой класс" if kind == "transfer"
+                 else f"Об отчислении обучающегося {name}")
+        rows.append((order[len(grades) + k], f"{201 + k}-у", day - timedelta(days=1), kind,
+                     title, moment))
+    await bulk_insert(SchoolOrder, (SchoolOrder.id, SchoolOrder.number, SchoolOrder.dated,
+                                    SchoolOrder.kind, SchoolOrder.title, SchoolOrder.created_at),
+                      rows)
+    enrol_order = {g: order[i] for i, g in enumerate(grades)}
+
+    ends: dict[int, date] = {}  # pupil → last day in the first class
+    later: list[tuple] = []  # enrolments the autumn opened
+    lines = [(enrol_order[plan.classes[ci].grade], person[s], "enrol", None, school_class[ci],
+              YEAR_START, "") for s, ci, _ in plan.enrolments]
+    for k, (day, kind, pupil, source, extra) in enumerate(moves):
+        ref = order[len(grades) + k]
+        ends[pupil] = day - timedelta(days=1)
+        if kind == "transfer":
+            later.append((person[pupil], school_class[extra], day, None, ref))
+            lines.append((ref, person[pupil], "transfer", school_class[source],
+                          school_class[extra], day, "по заявлению родителей"))
+        else:
+            lines.append((ref, person[pupil], "withdraw", school_class[source], None, day, extra))
+    await bulk_insert(Movement, (Movement.school_order, Movement.student, Movement.kind,
+                                 Movement.from_class, Movement.to_class, Movement.on_date,
+                                 Movement.reason), lines)
+    await bulk_insert(Enrolment, (Enrolment.student, Enrolment.school_class, Enrolment.starts_on,
+                                  Enrolment.ends_on, Enrolment.order_ref, Enrolment.school_order),
+                      [(person[s], school_class[ci], YEAR_START, ends.get(s), ref,
+                        enrol_order[plan.classes[ci].grade]) for s, ci, ref in plan.enrolments]
+                      + [(p, c, day, None, "", ref) for p, c, day, _, ref in later])
+
+    # Subgroups: the first half of a class (by the order of the register) is group 1. A pupil
+    # who moves leaves their subgroups on the day and joins group 1 of the new class.
+    pupils: dict[int, list[int]] = defaultdict(list)
+    for s, ci, _ in plan.enrolments:
+        pupils[ci].append(s)
+    register = {ci: sorted(found, key=lambda s: (plan.people[s].last_name,
+                                                  plan.people[s].first_name))
+                for ci, found in pupils.items()}
+    first_group = {(ci, s): i for i, (ci, s, n) in enumerate(plan.subgroups) if n == 1}
+    members = []
+    for i, (ci, _, number) in enumerate(plan.subgroups):
+        half = (len(register[ci]) + 1) // 2
+        chosen = register[ci][:half] if number == 1 else register[ci][half:]
+        members += [(group[i], person[s], YEAR_START, ends.get(s), None) for s in chosen]
+    for pupil, _, target, day in plan.transfers:
+        subjects = {s for ci, s, _ in plan.subgroups if ci == target}
+        members += [(group[first_group[(target, s)]], person[pupil], day, None, None)
+                    for s in sorted(subjects)]
+    for i, (_, _, _, _, _, chosen) in enumerate(plan.cross_groups):
+        members += [(group[len(plan.subgroups) + i], person[s], YEAR_START, ends.get(s), None)
+                    for s in chosen]
+    await bulk_insert(GroupMember, (GroupMember.study_group, GroupMember.student,
+                                    GroupMember.starts_on, GroupMember.ends_on,
+                                    GroupMember.school_order), members)
+
+
+async def _write_records(plan: DemoPlan, person: list[int], moment: datetime) -> None:
+    """Consents and the health sheet."""
+    await bulk_insert(Consent, (Consent.person, Consent.signed_by, Consent.scope,
+                                Consent.given_on, Consent.document_ref, Consent.created_at),
+                      [(person[p], person[by], CONSENT_SCOPE, day, "заявление в личном деле",
+                        moment) for p, by, day in plan.consents])
+    await bulk_insert(HealthRecord, (HealthRecord.student, HealthRecord.health_group,
+                                     HealthRecord.pe_group, HealthRecord.recommendations,
+                                     HealthRecord.valid_from, HealthRecord.created_at),
+                      [(person[s], health, pe, PE_ADVICE.get(pe, ""), YEAR_START, moment)
+                       for s, health, pe in plan.health])
 
 
 # --- the interface the CLI calls ----------------------------------------------------------

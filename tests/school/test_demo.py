@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import pairwise
 
 import pytest
@@ -307,8 +307,75 @@ async def test_a_database_in_use_is_refused(db):
 async def test_medium_school_on_sqlite(sqlite_db):
     result = await generate_demo_school("M", 2026)
     counts = await _table_counts()
-    assert counts["school_class"] == 36 and counts["enrolment"] == 1000
+    plan = plan_school("M", 2026)
+    # every pupil once, plus one more enrolment for each pupil moved to another class
+    assert counts["school_class"] == 36 and counts["enrolment"] == 1000 + len(plan.transfers)
     assert result.counts["teachers"] == 75
     children = Counter(r["parent"] for r in await ParentLink.select(ParentLink.parent).run())
     assert children[await _login_person("roditel")] >= 2  # a parent of two pupils
     assert (await verify_chain()).ok
+
+
+async def test_the_demo_year_is_fully_set_up(db):
+    """Issue 7 item 10 (R-YEAR-1..2, R-ORG-1..3, R-SEC-2): the demo fills the calendar,
+    groups, the order book with movement during the year, consents and the health sheet."""
+    from service.people.tables import Consent, HealthRecord
+    from service.school.tables import (
+        CalendarDay,
+        GroupMember,
+        Movement,
+        SchoolOrder,
+        StudyGroup,
+        StudyPeriod,
+    )
+
+    await generate_demo_school("M", 2026)
+    plan = plan_school("M", 2026)
+    periods = await StudyPeriod.select(StudyPeriod.name, StudyPeriod.grade_from,
+                                       StudyPeriod.grade_to).run()
+    assert {(p["name"], p["grade_from"], p["grade_to"]) for p in periods} >= {
+        ("1 четверть", 1, 9), ("2 полугодие", 10, 11)}
+    assert await CalendarDay.count().where(CalendarDay.kind == "holidays").run() == 4
+    week = {r["grade"]: r["week_days"] for r in await SchoolClass.select(
+        SchoolClass.grade, SchoolClass.week_days).run()}
+    assert week[1] == 5 and week[11] == 6
+    # subgroups of large classes carry the split subjects' load; clubs have members
+    kinds = Counter(r["kind"] for r in await StudyGroup.select(StudyGroup.kind).run())
+    assert kinds["subgroup"] > 0 and kinds["gpd"] == 2 and kinds["club"] == 1
+    group_loads = await TeachingLoad.count().where(TeachingLoad.study_group.is_not_null()).run()
+    assert group_loads == kinds["subgroup"] + kinds["club"] + kinds["elective"]
+    assert await TeachingLoad.count().where(
+        TeachingLoad.study_group.is_null() & TeachingLoad.school_class.is_null()).run() == 0
+    # the order book: one enrolment order per grade, one order per move, a line per pupil
+    assert await SchoolOrder.count().run() == 11 + len(plan.transfers) + len(plan.withdrawals)
+    assert await Movement.count().where(Movement.kind == "enrol").run() == 1000
+    # nobody is in two classes on the same day, and the withdrawn are in none after leaving
+    rows = await Enrolment.select(Enrolment.student, Enrolment.starts_on, Enrolment.ends_on).run()
+    spans = defaultdict(list)
+    for r in rows:
+        spans[r["student"]].append((r["starts_on"], r["ends_on"] or date(2099, 1, 1)))
+    for student, found in spans.items():
+        found.sort()
+        assert all(a[1] < b[0] for a, b in pairwise(found)), student
+    left = await Movement.select(Movement.student, Movement.on_date).where(
+        Movement.kind == "withdraw").run()
+    assert left
+    for r in left:
+        assert max(end for _, end in spans[r["student"]]) < r["on_date"]
+    # members of a subgroup belong to its class
+    members = await GroupMember.select(GroupMember.student, GroupMember.study_group.school_class,
+                                       GroupMember.starts_on).where(
+        GroupMember.study_group.kind == "subgroup").run()
+    enrolled = {(r["student"], r["school_class"], r["starts_on"]) for r in
+                await Enrolment.select(Enrolment.student, Enrolment.school_class,
+                                       Enrolment.starts_on).run()}
+    classes_of = defaultdict(set)
+    for student, cls, _ in enrolled:
+        classes_of[student].add(cls)
+    assert all(m["study_group.school_class"] in classes_of[m["student"]] for m in members)
+    # consents for almost every pupil; a health record for every pupil
+    consented = {r["person"] for r in await Consent.select(Consent.person).run()}
+    assert 0.9 <= len(consented & set(spans)) / len(spans) < 1
+    assert await HealthRecord.count().run() == len(spans)
+    # the nurse can sign in
+    assert await do_login("medsestra", DEMO_PASSWORD, "127.0.0.1")
