@@ -1,0 +1,156 @@
+"""«Готовность школы»: the education authority's check-list of a fully set-up journal (003,
+list 1), item by item, counted from the data in one query — what is done, what is missing, and
+where to fix it. Items whose part of the journal is still being built say so."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from service.school.queries import in_force
+from service.school.tables import SchoolClass
+
+
+@dataclass(frozen=True)
+class Item:
+    number: str  # the item's number in the check-list
+    title: str
+    state: str  # "ok" | "partial" | "missing" | "later"
+    detail: str
+    link: str = ""
+    link_text: str = ""
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part} из {whole}" + (f" ({round(100 * part / whole)} %)" if whole else "")
+
+
+_SQL = f"""
+SELECT
+  (SELECT id FROM academic_year WHERE is_current = {{}} ORDER BY starts_on DESC LIMIT 1) AS year,
+  (SELECT COUNT(*) FROM staff_member s WHERE {in_force("s")}) AS staff,
+  (SELECT COUNT(DISTINCT t.teacher) FROM teaching_load t WHERE {in_force("t")}) AS teachers,
+  (SELECT COUNT(*) FROM school_class c JOIN academic_year y ON y.id = c.year
+     WHERE y.is_current = {{}}) AS classes,
+  (SELECT COUNT(*) FROM school_class c JOIN academic_year y ON y.id = c.year
+     WHERE y.is_current = {{}} AND c.class_teacher IS NULL) AS classes_without_teacher,
+  (SELECT COUNT(*) FROM school_class c JOIN academic_year y ON y.id = c.year
+     WHERE y.is_current = {{}} AND NOT EXISTS (
+       SELECT 1 FROM teaching_load t WHERE {in_force("t")} AND (t.school_class = c.id OR
+         t.study_group IN (SELECT g.id FROM study_group g WHERE g.school_class = c.id))))
+     AS classes_without_load,
+  (SELECT COUNT(DISTINCT e.student) FROM enrolment e WHERE {in_force("e")}) AS students,
+  (SELECT COUNT(DISTINCT e.student) FROM enrolment e JOIN person p ON p.id = e.student
+     WHERE {in_force("e")} AND p.birth_date IS NOT NULL) AS students_with_birth_date,
+  (SELECT COUNT(DISTINCT e.student) FROM enrolment e
+     WHERE {in_force("e")} AND EXISTS (SELECT 1 FROM parent_link l WHERE l.child = e.student))
+     AS students_with_parents,
+  (SELECT COUNT(DISTINCT e.student) FROM enrolment e
+     WHERE {in_force("e")} AND EXISTS (SELECT 1 FROM pd_consent k WHERE k.person = e.student
+       AND k.withdrawn_on IS NULL)) AS students_with_consent,
+  (SELECT COUNT(DISTINCT l.parent) FROM parent_link l JOIN enrolment e ON e.student = l.child
+     WHERE {in_force("e")}) AS parents,
+  (SELECT COUNT(*) FROM study_period p JOIN academic_year y ON y.id = p.year
+     WHERE y.is_current = {{}}) AS periods,
+  (SELECT MIN(p.grade_from) FROM study_period p JOIN academic_year y ON y.id = p.year
+     WHERE y.is_current = {{}}) AS periods_from,
+  (SELECT MAX(p.grade_to) FROM study_period p JOIN academic_year y ON y.id = p.year
+     WHERE y.is_current = {{}}) AS periods_to,
+  (SELECT COUNT(*) FROM calendar_day d JOIN academic_year y ON y.id = d.year
+     WHERE y.is_current = {{}} AND d.kind = 'holidays') AS holidays,
+  (SELECT COUNT(*) FROM calendar_day d JOIN academic_year y ON y.id = d.year
+     WHERE y.is_current = {{}} AND d.kind = 'day_off') AS days_off,
+  (SELECT COUNT(*) FROM study_group g JOIN academic_year y ON y.id = g.year
+     WHERE y.is_current = {{}}) AS study_groups,
+  (SELECT COUNT(*) FROM study_group g JOIN academic_year y ON y.id = g.year
+     WHERE y.is_current = {{}} AND g.kind <> 'gpd' AND NOT EXISTS (
+       SELECT 1 FROM teaching_load t WHERE t.study_group = g.id AND {in_force("t")}))
+     AS groups_without_teacher,
+  (SELECT COUNT(*) FROM school_order) AS orders,
+  (SELECT COUNT(*) FROM staff_member s WHERE {in_force("s")}
+     AND EXISTS (SELECT 1 FROM account a WHERE a.person = s.person)) AS staff_registered,
+  (SELECT COUNT(DISTINCT e.student) FROM enrolment e WHERE {in_force("e")}
+     AND EXISTS (SELECT 1 FROM account a WHERE a.person = e.student)) AS students_registered,
+  (SELECT COUNT(DISTINCT l.parent) FROM parent_link l JOIN enrolment e ON e.student = l.child
+     WHERE {in_force("e")} AND EXISTS (SELECT 1 FROM account a WHERE a.person = l.parent))
+     AS parents_registered
+"""
+
+
+async def readiness_figures(day: date) -> dict:
+    d = [day, day]
+    args = [True, *d, *d, True, True, True, *d, *d, *d, *d, *d, *d, True, True, True, True, True,
+            True, True, *d, *d, *d, *d]
+    assert len(args) == _SQL.count("{}"), "readiness: arguments do not match the query"
+    return (await SchoolClass.raw(_SQL, *args).run())[0]
+
+
+def readiness_items(f: dict) -> list[Item]:
+    """The check-list from the figures (pure: tested without a database)."""
+
+    def state(done: int, whole: int) -> str:
+        return "missing" if not done else "ok" if done >= whole else "partial"
+
+    items = []
+    people_ok = f["staff"] and f["teachers"] and f["students"] and f["parents"]
+    items.append(Item(
+        "2", "Введены сотрудники, учителя, ученики, родители",
+        "ok" if people_ok else "partial" if f["staff"] or f["students"] else "missing",
+        f"сотрудников {f['staff']}, учителей с нагрузкой {f['teachers']}, учеников "
+        f"{f['students']}, родителей {f['parents']}",
+        "/exchange", "Импорт списков"))
+    grades_covered = f["periods"] and f["periods_from"] == 1 and f["periods_to"] == 11
+    calendar = ("missing" if not f["year"] or not f["periods"] else
+                "ok" if grades_covered and f["holidays"] and f["days_off"] else "partial")
+    items.append(Item(
+        "3", "Календарь учебного года: четверти и полугодия, каникулы, праздничные дни",
+        calendar,
+        ("нет текущего учебного года" if not f["year"] else
+         f"учебных периодов {f['periods']}"
+         + (f" (классы {f['periods_from']}–{f['periods_to']})" if f["periods"] else "")
+         + f", каникул {f['holidays']}, праздничных и выходных дней {f['days_off']}"),
+        "/school/years", "Учебный год"))
+    with_load = f["classes"] - f["classes_without_load"]
+    items.append(Item(
+        "4", "Учебная нагрузка учителей", state(with_load, f["classes"]) if f["classes"] else
+        "missing", f"классов с нагрузкой: {_share(with_load, f['classes'])}",
+        "/school/load", "Нагрузка"))
+    items.append(Item(
+        "5", "Ученики распределены по классам, внесены личные данные",
+        state(f["students_with_birth_date"], f["students"]) if f["students"] else "missing",
+        f"с датой рождения: {_share(f['students_with_birth_date'], f['students'])}; с согласием "
+        f"на обработку персональных данных: {_share(f['students_with_consent'], f['students'])}"
+        f"; с родителями: {_share(f['students_with_parents'], f['students'])}",
+        "/classes", "Классы"))
+    with_teacher = f["classes"] - f["classes_without_teacher"]
+    items.append(Item(
+        "6", "Созданы классы, назначены классные руководители",
+        state(with_teacher, f["classes"]) if f["classes"] else "missing",
+        f"классов {f['classes']}, с классным руководителем: {_share(with_teacher, f['classes'])}",
+        "/school/classes", "Классы года"))
+    taught = f["study_groups"] - f["groups_without_teacher"]
+    items.append(Item(
+        "7", "Классы разделены на группы, каждой группе назначен учитель",
+        state(taught, f["study_groups"]) if f["study_groups"] else "missing",
+        f"групп {f['study_groups']}, без учителя {f['groups_without_teacher']}",
+        "/school/groups", "Группы"))
+    items.append(Item(
+        "8", "Книга приказов: зачисление, выбытие, перевод", "ok" if f["orders"] else "missing",
+        f"приказов {f['orders']}", "/orders", "Книга приказов"))
+    for number, title in (("9", "Расписание учителей и классов"),
+                          ("10", "Копирование расписания, двухнедельное расписание"),
+                          ("11", "Расписание надомного и семейного обучения"),
+                          ("13", "Расписание звонков")):
+        items.append(Item(number, title, "later", "раздел «Расписание» в разработке"))
+    registered = f["staff_registered"] + f["students_registered"] + f["parents_registered"]
+    everyone = f["staff"] + f["students"] + f["parents"]
+    items.append(Item(
+        "14", "Выданы коды приглашения, пользователи зарегистрировались",
+        state(registered, everyone) if everyone else "missing",
+        f"сотрудников {_share(f['staff_registered'], f['staff'])}, учеников "
+        f"{_share(f['students_registered'], f['students'])}, родителей "
+        f"{_share(f['parents_registered'], f['parents'])}",
+        "/staff", "Коды для сотрудников"))
+    items.append(Item("16", "Внесены КТП (тематическое планирование)", "later",
+                      "раздел «Журнал» в разработке"))
+    return items
