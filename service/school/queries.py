@@ -131,8 +131,8 @@ async def year_classes(year_id: int, day: date) -> list[dict]:
     """A year's classes with the class teacher, the week and the pupils on ``day`` (1 query)."""
     return await SchoolClass.raw(
         f"""SELECT c.id, c.name, c.grade, c.letter, c.week_days, c.class_teacher,
-                   p.last_name AS teacher_last, p.first_name AS teacher_first,
-                   p.middle_name AS teacher_middle,
+                   p.last_name AS teacher_last_name, p.first_name AS teacher_first_name,
+                   p.middle_name AS teacher_middle_name,
                    (SELECT COUNT(*) FROM enrolment e WHERE e.school_class = c.id
                       AND {in_force("e")}) AS pupils
             FROM school_class c LEFT JOIN person p ON p.id = c.class_teacher
@@ -217,8 +217,8 @@ async def year_load(year_id: int, teacher: int | None = None, class_id: int | No
     return await SchoolClass.raw(
         f"""SELECT l.id, l.teacher, l.subject, l.school_class, l.study_group, l.hours_per_week,
                    l.starts_on, l.ends_on, s.name AS subject_name,
-                   p.last_name AS teacher_last, p.first_name AS teacher_first,
-                   p.middle_name AS teacher_middle,
+                   p.last_name AS teacher_last_name, p.first_name AS teacher_first_name,
+                   p.middle_name AS teacher_middle_name,
                    COALESCE(c.name, g.name) AS target_name, c.grade AS grade
             FROM teaching_load l JOIN subject s ON s.id = l.subject
             JOIN person p ON p.id = l.teacher
@@ -233,8 +233,8 @@ async def load_row(load_id: int) -> dict | None:
     rows = await SchoolClass.raw(
         """SELECT l.id, l.teacher, l.subject, l.school_class, l.study_group, l.hours_per_week,
                   l.starts_on, l.ends_on, s.name AS subject_name,
-                  p.last_name AS teacher_last, p.first_name AS teacher_first,
-                  p.middle_name AS teacher_middle, COALESCE(c.name, g.name) AS target_name,
+                  p.last_name AS teacher_last_name, p.first_name AS teacher_first_name,
+                  p.middle_name AS teacher_middle_name, COALESCE(c.name, g.name) AS target_name,
                   y.id AS year, y.name AS year_name, y.closed_at
            FROM teaching_load l JOIN subject s ON s.id = l.subject JOIN person p ON p.id = l.teacher
            LEFT JOIN school_class c ON c.id = l.school_class
