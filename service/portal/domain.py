@@ -11,6 +11,8 @@ DOMAIN = Domain(
         Right("archive.view", "Раздел «Архив»", "Архив", ("archivist", "admin", "deputy")),
         Right("reports.aggregate", "Сводные показатели школы без персональных данных", "Отчёты",
               ("observer", "deputy", "admin")),
+        Right("school.readiness", "Страница «Готовность школы»", "Учебный год",
+              ("deputy", "admin", "secretary")),
     ),
     menu=(
         MenuEntry("/home", "Главная", position=0),
@@ -20,6 +22,9 @@ DOMAIN = Domain(
     home_cards=(
         HomeCard("/stats", "Сводка", "Классы и ученики по параллелям", ("reports.aggregate",),
                  position=30),
+        HomeCard("/readiness", "Готовность школы",
+                 "Что из списка настройки журнала сделано и что осталось", ("school.readiness",),
+                 position=10),
         HomeCard("/archive", "Архив", "Запечатанные учебные годы и выписки", ("archive.view",),
                  position=40),
     ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from litestar import Request, Response, Router, get
 
 from service.domains import home_providers
+from service.portal.readiness import readiness_figures, readiness_items
 from service.school.queries import grade_counts, school_counts
 from service.web import redirect, render, requires, signed_in, today
 
@@ -19,6 +20,7 @@ HOME_TEMPLATES = {
     "observer": "home/observer.html",
     "parent": "home/parent.html",
     "student": "home/student.html",
+    "nurse": "home/nurse.html",
 }
 
 
@@ -47,9 +49,18 @@ async def stats(request: Request) -> Response:
                   grades=await grade_counts(day))
 
 
+@get("/readiness", guards=[requires("school.readiness")])
+async def readiness(request: Request) -> Response:
+    """«Готовность школы»: the check-list of a fully set-up journal, one query."""
+    items = readiness_items(await readiness_figures(today()))
+    done = sum(item.state == "ok" for item in items)
+    return render(request, "portal/readiness.html", items=items, done=done,
+                  counted=sum(item.state != "later" for item in items))
+
+
 @get("/archive", guards=[requires("archive.view")])
 async def archive(request: Request) -> Response:
     return render(request, "home/archive.html")
 
 
-router = Router(path="/", route_handlers=[root, home, stats, archive])
+router = Router(path="/", route_handlers=[root, home, stats, readiness, archive])
