@@ -54,6 +54,7 @@ async def run_checks(settings: Settings,
                 await check(report)
 
     _check_key(settings, report)
+    _check_backups(settings, report)
     _check_disk(settings, report)
     _check_clock(settings, report)
     return lines, ok
@@ -129,6 +130,48 @@ def _check_key(settings, report) -> None:
                                         f"журнал (chmod 644 {public}, chmod 755 {settings.key_dir})")
         return
     report(True, "ключ установки", f"{path}, отпечаток {fingerprint(key)}")
+
+
+BACKUP_MAX_AGE_HOURS = 26  # a nightly backup, plus the window's length and some slack
+
+
+def _check_backups(settings, report, now: datetime | None = None) -> None:
+    """The last successful backup and the last drill, from the run record backups/ keeps."""
+    from datetime import UTC, timedelta
+
+    from backups.state import last_run
+
+    state_dir = settings.backup_path("state_dir")
+    now = now or datetime.now(UTC)
+    tz = ZoneInfo(settings.school.timezone)
+    good = last_run(state_dir, "backup", ok=True)
+    last = last_run(state_dir, "backup")
+    if good is None:
+        report(None if last is None else False, "резервная копия",
+               "ни одной ещё не сделано: ezh backup init, затем ezh backup run" if last is None
+               else f"ни одной удачной; последняя попытка: {last.message}")
+    elif now - good.finished_at > timedelta(hours=BACKUP_MAX_AGE_HOURS):
+        report(False, "резервная копия",
+               f"последняя удачная {good.finished_at.astimezone(tz):%d.%m.%Y %H:%M} — старше "
+               f"{BACKUP_MAX_AGE_HOURS} ч" + (f"; последняя попытка: {last.message}"
+                                              if last is not None and not last.ok else
+                                              ": проверьте таймер копий"))
+    else:
+        text = f"{good.finished_at.astimezone(tz):%d.%m.%Y %H:%M}, {good.archive}"
+        if last is not None and not last.ok:
+            report(None, "резервная копия", f"{text}; но последняя попытка не удалась: {last.message}")
+        else:
+            report(True, "резервная копия", text)
+    drill = last_run(state_dir, "drill")
+    if drill is None:
+        report(None, "проверка восстановления", "ещё не проводилась: ezh backup drill")
+    elif not drill.ok:
+        report(False, "проверка восстановления",
+               f"{drill.started_at.astimezone(tz):%d.%m.%Y %H:%M} НЕ пройдена: {drill.message} "
+               "Что делать: docs/backups.md, «Если проверка восстановления не прошла»")
+    else:
+        report(True, "проверка восстановления",
+               f"пройдена {drill.started_at.astimezone(tz):%d.%m.%Y %H:%M} ({drill.archive})")
 
 
 def _check_disk(settings, report) -> None:

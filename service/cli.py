@@ -11,6 +11,7 @@ import socket
 import sys
 from pathlib import Path
 
+from service.ops.commands import cmd_maintenance, cmd_ops  # glue: service/ops/commands.py
 from service.settings import SettingsError, get_settings, in_effect
 
 EXIT_PROBLEM = 1  # the command ran and found something wrong (a check, a broken chain)
@@ -131,6 +132,56 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="проверить установку: база, миграции, журнал аудита, диск, часы")
     sub.add_parser("settings", help="показать действующие значения настроек и откуда они взяты")
 
+    kinds = ("students", "parents", "staff", "subjects", "classes", "load")  # service/exchange
+    im = sub.add_parser("import", help="загрузить список из файла CSV, XLSX или ODS: без --apply "
+                                       "только проверка (ничего не записывается)")
+    im.add_argument("kind", choices=kinds, metavar="СПИСОК",
+                    help="students, parents, staff, subjects, classes или load")
+    im.add_argument("file", type=Path, metavar="ФАЙЛ")
+    im.add_argument("--apply", action="store_true",
+                    help="записать, если в файле нет ни одной ошибки (всё или ничего)")
+    im.add_argument("--column", action="append", default=[], metavar="НОМЕР=ПОЛЕ",
+                    help="что означает столбец, если его название не узнано: 3=birth_date "
+                         "(столбцы с 1; пустое поле — не загружать)")
+    ex = sub.add_parser("export", help="выгрузить список в CSV, XLSX или ODS")
+    ex.add_argument("kind", choices=kinds, metavar="СПИСОК",
+                    help="students, parents, staff, subjects, classes или load")
+    ex.add_argument("--format", choices=("csv", "xlsx", "ods"), default="csv", dest="fmt")
+    ex.add_argument("--output", type=Path, metavar="ФАЙЛ",
+                    help="куда записать (по умолчанию CSV в стандартный вывод)")
+
+    bk = sub.add_parser("backup", help="резервные копии: создать, проверить, восстановить, "
+                                       "перенести на съёмный диск")
+    bsub = bk.add_subparsers(dest="backup_command", title="действия", metavar="действие",
+                             required=True)
+    bsub.add_parser("init", help="создать хранилище borg и файл пароля (если их нет)")
+    br = bsub.add_parser("run", help="полная копия: база, настройки, ключи, контрольные точки, "
+                                     "файлы; затем чистка старых копий")
+    br.add_argument("--verify-data", action="store_true",
+                    help="после копии полностью прочитать и проверить хранилище")
+    bsub.add_parser("dump", help="лёгкая ежечасная копия одной базы данных")
+    bsub.add_parser("list", help="архивы в хранилище и последние запуски")
+    bre = bsub.add_parser("restore", help="восстановить архив в новую базу и новый каталог "
+                                          "(живые данные — только с --replace)")
+    bre.add_argument("--archive", metavar="ИМЯ", help="архив (по умолчанию последний)")
+    bre.add_argument("--database", metavar="БАЗА",
+                     help="новая база: имя базы PostgreSQL, адрес postgresql://… или путь к "
+                          "новому файлу SQLite")
+    bre.add_argument("--to", type=Path, metavar="КАТАЛОГ",
+                     help="новый каталог для настроек, ключей, контрольных точек и файлов")
+    bre.add_argument("--replace", action="store_true",
+                     help="заменить живые данные (сначала будет сделана свежая копия; службу "
+                          "остановить)")
+    bsub.add_parser("drill", help="проверка восстановления: последний архив во временную базу, "
+                                  "сверка, запуск службы; акт проверки")
+    bex = bsub.add_parser("export", help="копия на съёмный диск (своё хранилище на диске, "
+                                         "с полной проверкой)")
+    bex.add_argument("--to", type=Path, required=True, metavar="КАТАЛОГ",
+                     help="каталог подключённого диска, например /media/usb1")
+    bk_key = bsub.add_parser("key-export", help="бумажный ключ хранилища для сейфа")
+    bk_key.add_argument("--out", type=Path, metavar="ФАЙЛ",
+                        help="записать страницу для печати: .pdf или .html")
+
     audit = sub.add_parser("audit", help="журнал аудита")
     asub = audit.add_subparsers(dest="audit_command", title="действия", metavar="действие",
                                 required=True)
@@ -142,6 +193,25 @@ def _parser() -> argparse.ArgumentParser:
     c = asub.add_parser("checkpoint", help="записать подписанную контрольную точку головы цепочки")
     c.add_argument("--out", type=Path, metavar="КАТАЛОГ",
                    help="каталог (по умолчанию EZH_CHECKPOINT_DIR)")
+
+    mt = sub.add_parser("maintenance", help="регламентные работы: ночное окно и плановые работы")
+    msub = mt.add_subparsers(dest="maintenance_command", title="действия", metavar="действие",
+                             required=True)
+    mr = msub.add_parser("run", help="ночные работы (запускает таймер в 02:00): копия, проверка "
+                                     "восстановления, VACUUM, проверка журнала аудита и архива")
+    mr.add_argument("--force", action="store_true",
+                    help="запустить вне ночного окна (изменения недоступны, пока работы идут)")
+    msub.add_parser("status", help="режим обслуживания, последние работы, плановые работы")
+    ma = msub.add_parser("announce", help="назначить длительные работы на каникулах (не меньше "
+                                          "чем за 7 дней, не дольше суток) и объявить всем")
+    ma.add_argument("--start", required=True, metavar="«ГГГГ-ММ-ДД ЧЧ:ММ»")
+    ma.add_argument("--end", required=True, metavar="«ГГГГ-ММ-ДД ЧЧ:ММ»")
+    ma.add_argument("--reason", required=True, metavar="ТЕКСТ", help="какие работы (увидят все)")
+    ops = sub.add_parser("ops", help="учёт доступности службы")
+    osub = ops.add_subparsers(dest="ops_command", title="действия", metavar="действие",
+                              required=True)
+    osub.add_parser("probe", help="спросить /healthz и /readyz и записать ответ (таймер, "
+                                  "каждую минуту)")
     return p
 
 
@@ -473,6 +543,100 @@ async def _audit_checkpoint(args, settings) -> int:
     return 0
 
 
+def _columns(specs: list[str]) -> dict[int, str] | None:
+    chosen = {}
+    for spec in specs:
+        number, _, field = spec.partition("=")
+        if not number.strip().isdigit() or not 1 <= int(number) <= 60:
+            raise ValueError(f"--column {spec}: нужен номер столбца от 1 и поле, например 3=birth_date")
+        chosen[int(number) - 1] = field.strip()
+    return chosen or None
+
+
+def cmd_import(args, settings) -> int:
+    from datetime import datetime
+
+    from service.audit.log import Actor
+    from service.errors import Refused
+    from service.exchange.actions import ImportRefused, do_import, preview_file
+    from service.exchange.readers import MAX_BYTES
+
+    try:
+        chosen = _columns(args.column)
+        if args.file.stat().st_size > MAX_BYTES:
+            return _fail(f"файл {args.file} больше {MAX_BYTES // (1024 * 1024)} МБ")
+        data = args.file.read_bytes()
+    except ValueError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"не удалось прочитать {args.file}: {exc.strerror}")
+    today = datetime.now(settings.tz).date()
+
+    def show(preview) -> None:
+        where = ", ".join(p for p in (preview.format.upper(), preview.encoding) if p)
+        print(f"Файл {args.file.name}" + (f" ({where})" if where else "") +
+              f": строк с данными {len(preview.lines)}, без ошибок {len(preview.items)}.")
+        for message in preview.errors:
+            print(f"  {message}")
+
+    async def go() -> int:
+        await _ready_db()
+        try:
+            if args.apply:
+                preview = await do_import(Actor.system("ezh import"), args.kind, data, today,
+                                          chosen, source=f"файл «{args.file.name}»")
+                show(preview)
+                print(f"Загружено записей: {len(preview.items)}.")
+                return 0
+            preview = await preview_file(args.kind, data, today, chosen)
+        except ImportRefused as exc:
+            show(exc.preview)
+            print("Ничего не записано: исправьте ошибки и загрузите файл снова.")
+            return EXIT_PROBLEM
+        except Refused as exc:
+            print(f"ezh: {exc.message}. Ничего не записано.", file=sys.stderr)
+            return EXIT_PROBLEM
+        show(preview)
+        if not preview.clean:
+            print("Ничего не записано: исправьте ошибки и загрузите файл снова.")
+            return EXIT_PROBLEM
+        print("Ошибок нет. Записать: ezh import " + args.kind + " " + str(args.file) + " --apply")
+        return 0
+
+    return _run(go())
+
+
+def cmd_export(args, settings) -> int:
+    from datetime import datetime
+
+    from service.exchange import queries, writers
+    from service.exchange.mapping import KIND_NAMES
+
+    if args.output is None and args.fmt != "csv":
+        return _fail(f"формат {args.fmt} — двоичный файл: укажите --output ФАЙЛ")
+
+    async def go() -> int:
+        await _ready_db()
+        rows = await queries.export_rows(args.kind, datetime.now(settings.tz).date())
+        body = writers.write(args.fmt, queries.EXPORT_HEADERS[args.kind], rows,
+                             KIND_NAMES[args.kind], bom=args.output is not None)
+        if args.output is None:
+            sys.stdout.write(body.decode("utf-8"))
+            sys.stdout.flush()
+        else:
+            args.output.write_bytes(body)
+            print(f"Выгружено строк: {len(rows)} → {args.output}", file=sys.stderr)
+        return 0
+
+    return _run(go())
+
+
+def cmd_backup(args, settings) -> int:
+    from service.backup_commands import cmd_backup as run
+
+    return run(args, settings)
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
@@ -483,6 +647,11 @@ COMMANDS = {
     "check": cmd_check,
     "settings": cmd_settings,
     "audit": cmd_audit,
+    "import": cmd_import,
+    "export": cmd_export,
+    "backup": cmd_backup,
+    "maintenance": cmd_maintenance,
+    "ops": cmd_ops,
 }
 
 if __name__ == "__main__":

@@ -789,10 +789,11 @@ async def _write_movement(plan: DemoPlan, person: list[int], school_class: list[
     rows = [(order[i], f"{100 + g}-у", ENROLMENT_ORDER_DATE, "enrol",
              f"О зачислении обучающихся {g} классов на {YEAR_NAME} учебный год", moment)
             for i, g in enumerate(grades)]
-    for k, (day, kind, pupil, *_rest) in enumerate(moves):
-        name = plan.people[pupil].full_name
-        title = (f"О переводе обучающегося {name} в другой класс" if kind == "transfer"
-                 else f"Об отчислении обучающегося {name}")
+    for k, (day, kind, _pupil, source, extra) in enumerate(moves):
+        # Titles name classes, not people: a name in a title would need declension.
+        title = (f"О переводе из {plan.classes[source].name} в {plan.classes[extra].name} класс"
+                 if kind == "transfer" else
+                 f"Об отчислении из {plan.classes[source].name} класса ({extra})")
         rows.append((order[len(grades) + k], f"{201 + k}-у", day - timedelta(days=1), kind,
                      title, moment))
     await bulk_insert(SchoolOrder, (SchoolOrder.id, SchoolOrder.number, SchoolOrder.dated,

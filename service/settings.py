@@ -147,6 +147,65 @@ class LogSettings:
     json: bool = _setting("EZH_LOG_JSON", True, "Журнал службы в формате JSON (по строке на событие)")
 
 
+def _check_clock_time(value: str) -> str | None:
+    """A time of day as ЧЧ:ММ (the maintenance window, working hours)."""
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value.strip()):
+        return f"ожидается время в виде ЧЧ:ММ, например 02:00, получено «{value}»"
+    return None
+
+
+def _check_weekday(value: int) -> str | None:
+    return None if 1 <= value <= 7 else "день недели от 1 (понедельник) до 7 (воскресенье)"
+
+
+@dataclass(frozen=True)
+class MaintenanceSettings:
+    window_start: str = _setting("EZH_MAINTENANCE_START", "02:00",
+                                 "Начало ночного окна регламентных работ (ezh maintenance run)",
+                                 check=_check_clock_time)
+    window_end: str = _setting("EZH_MAINTENANCE_END", "06:00",
+                               "Конец окна: после него тяжёлые шаги не начинаются",
+                               check=_check_clock_time)
+    work_start: str = _setting("EZH_WORK_START", "06:00",
+                               "Начало рабочего времени для учёта доступности", check=_check_clock_time)
+    work_end: str = _setting("EZH_WORK_END", "02:00",
+                             "Конец рабочего времени для учёта доступности (02:00 — следующих суток)",
+                             check=_check_clock_time)
+    drill_weekday: int = _setting("EZH_DRILL_WEEKDAY", 7,
+                                  "День недели проверки восстановления в окне (1 — понедельник, "
+                                  "7 — воскресенье); также если последней успешной больше 7 дней",
+                                  check=_check_weekday)
+    probe_url: str = _setting("EZH_PROBE_URL", "",
+                              "Адрес службы для ezh ops probe; пусто — http://EZH_HOST:EZH_PORT")
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    repository: Path = _setting("EZH_BACKUP_REPOSITORY", Path(""),
+                                "Хранилище резервных копий borg (каталог); пусто — "
+                                "EZH_VAR_DIR/backups/repo")
+    passphrase_file: Path = _setting("EZH_BACKUP_PASSPHRASE_FILE", Path(""),
+                                     "Файл пароля хранилища (только root, 0600); пусто — "
+                                     "EZH_VAR_DIR/backups/passphrase")
+    state_dir: Path = _setting("EZH_BACKUP_STATE_DIR", Path(""),
+                               "Каталог журнала копий и проверок; пусто — EZH_VAR_DIR/backups")
+    config_dir: Path = _setting("EZH_BACKUP_CONFIG_DIR", Path("/etc/ezh"),
+                                "Каталог настроек, который входит в копию")
+    uploads_dir: Path = _setting("EZH_UPLOADS_DIR", Path(""),
+                                 "Каталог загруженных файлов; пусто — EZH_VAR_DIR/uploads")
+    packages_dir: Path = _setting("EZH_ARCHIVE_PACKAGES_DIR", Path(""),
+                                  "Каталог запечатанных архивных пакетов; пусто — "
+                                  "EZH_VAR_DIR/archive")
+    keep_daily: int = _setting("EZH_BACKUP_KEEP_DAILY", 7, "Сколько ежедневных копий хранить",
+                               check=_check_positive)
+    keep_weekly: int = _setting("EZH_BACKUP_KEEP_WEEKLY", 4, "Сколько еженедельных копий хранить",
+                                check=_check_positive)
+    keep_monthly: int = _setting("EZH_BACKUP_KEEP_MONTHLY", 12,
+                                 "Сколько ежемесячных копий хранить", check=_check_positive)
+    keep_yearly: int = _setting("EZH_BACKUP_KEEP_YEARLY", 25, "Сколько ежегодных копий хранить",
+                                check=_check_positive)
+
+
 SECTIONS: dict[str, type] = {
     "database": DatabaseSettings,
     "server": ServerSettings,
@@ -154,6 +213,8 @@ SECTIONS: dict[str, type] = {
     "school": SchoolSettings,
     "security": SecuritySettings,
     "log": LogSettings,
+    "backup": BackupSettings,
+    "maintenance": MaintenanceSettings,
 }
 
 
@@ -165,6 +226,8 @@ class Settings:
     school: SchoolSettings = field(default_factory=SchoolSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     log: LogSettings = field(default_factory=LogSettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
+    maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict, compare=False)  # env name → origin
 
@@ -181,6 +244,16 @@ class Settings:
         if str(self.paths.checkpoint_dir) not in ("", "."):
             return self.paths.checkpoint_dir
         return self.paths.var_dir / "checkpoints"
+
+    def backup_path(self, name: str) -> Path:
+        """A [backup] folder or file; an empty setting means its place under EZH_VAR_DIR."""
+        value = getattr(self.backup, name)
+        if str(value) not in ("", "."):
+            return value
+        var = self.paths.var_dir
+        return {"repository": var / "backups" / "repo", "passphrase_file": var / "backups" / "passphrase",
+                "state_dir": var / "backups", "uploads_dir": var / "uploads",
+                "packages_dir": var / "archive"}[name]
 
     @property
     def tz(self) -> ZoneInfo:
@@ -320,6 +393,9 @@ def in_effect(settings: Settings) -> list[tuple[str, str, Any, str]]:
     """(environment variable, file key, value in effect, help) for every setting, for
     `ezh settings`; the directories left empty show the directory actually used."""
     derived = {"EZH_KEY_DIR": settings.key_dir, "EZH_CHECKPOINT_DIR": settings.checkpoint_dir}
+    derived |= {f.metadata["env"]: settings.backup_path(f.name)
+                for f in dataclasses.fields(BackupSettings) if f.type in (Path, "Path")
+                and f.name != "config_dir"}
     rows = []
     for section, cls in SECTIONS.items():
         values = getattr(settings, section)

@@ -3,14 +3,25 @@ test»). A new template without a context here fails `test_every_template_is_cov
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from backups.state import RunRecord
 from service.accounts.rights import PERMISSION_CODES
 from service.accounts.viewer import Viewer
 from service.audit.queries import AuditFilter
 from service.domains import action_names
+from service.exchange.mapping import FIELDS as EXCHANGE_FIELDS
+from service.exchange.mapping import KIND_NAMES as EXCHANGE_KINDS
+from service.exchange.preview import Lookups as ExchangeLookups
+from service.exchange.preview import build_preview as exchange_preview
+from service.exchange.readers import Table as ExchangeTable
+from service.ops.maintenance import STATUS_RU
+from service.ops.rules import MonthAvailability, RunSummary, alarms
+from service.orders.actions import KIND_NAMES
+from service.orders.routes import FORMS as ORDER_FORMS
+from service.portal.readiness import Item
 from service.web import TEMPLATES_DIR, jinja, render_pdf
 
 ADMIN = Viewer(1, "admin", 1, "Волков Игорь Андреевич", ("admin",), PERMISSION_CODES,
@@ -25,6 +36,18 @@ PUPIL = {"id": 11, "last_name": "Морозов", "first_name": "Артём", "m
          "parents": [{"id": 9, "last_name": "Морозова", "first_name": "Елена",
                       "middle_name": "Викторовна", "full_name": "Морозова Елена Викторовна",
                       "kind": "мать", "has_account": True}]}
+PERSON = {**PUPIL, "snils": "112-233-445 95", "phone": "+7 900 000-00-00", "email": "",
+          "post": None, "staff_from": None, "staff_to": None, "is_student": True,
+          "parents": [{"person_id": 9, "full_name": "Морозова Елена Викторовна", "kind": "мать",
+                       "is_legal_representative": True}], "children": [], "consent_on_file": True,
+          "consents": [{"id": 1, "scope": "ведение журнала", "given_on": date(2026, 9, 1),
+                        "withdrawn_on": None, "document_ref": "папка 5А, № 12", "signed_by": 9,
+                        "signer": "Морозова Елена Викторовна", "in_force": True}]}
+HEALTH_ROW = {**PUPIL, "full": False, "health_group": "II", "pe_group": "подготовительная",
+              "recommendations": "освобождён от бега на длинные дистанции", "valid_from": date(2026, 9, 1)}
+HEALTH_SHEET = {**PUPIL, "full": True, "records": [
+    {"id": 1, "health_group": "II", "pe_group": "подготовительная", "recommendations": "без бега",
+     "valid_from": date(2026, 9, 1), "valid_to": None, "current": True}]}
 CLASS = {"id": 3, "name": "5А", "grade": 5, "letter": "А", "year_name": "2026/2027",
          "class_teacher": 2, "teacher_last": "Смирнова", "teacher_first": "Анна",
          "teacher_middle": "Петровна", "pupils": 27}
@@ -39,8 +62,97 @@ AUDIT_ROW = {"id": 5, "seq": 5, "at": WHEN, "actor_id": 1, "actor_name": "admin"
              "action_name": "Изменены права роли", "object_type": "role", "object_id": "teacher",
              "old": '["school.view"]', "new": '["admin.audit","school.view"]', "reason": "проверка"}
 
+# the school's setup pages (years, classes, groups, subjects, load)
+YEAR = {"id": 2, "name": "2026/2027", "starts_on": date(2026, 9, 1), "ends_on": date(2027, 5, 26),
+        "is_current": True, "closed_at": None, "classes": 4, "periods": 6}
+PERIOD = {"id": 7, "scheme": "quarters", "number": 2, "name": "2 четверть", "grade_from": 1,
+          "grade_to": 9, "starts_on": date(2026, 11, 5), "ends_on": date(2026, 12, 28),
+          "school_days": [38, 46]}
+CAL_DAY = {"id": 4, "kind": "holidays", "name": "Зимние каникулы", "grade_from": 1, "grade_to": 11,
+           "starts_on": date(2026, 12, 29), "ends_on": date(2027, 1, 8)}
+STAFF_ROW = {"id": 4, "last_name": "Попова", "first_name": "Мария", "middle_name": "Сергеевна",
+             "post": "учитель математики"}
+LOAD_ROW = {"id": 9, "teacher": 4, "subject": 1, "school_class": 3, "study_group": None,
+            "hours_per_week": 5, "starts_on": date(2026, 9, 1), "ends_on": date(2026, 12, 31),
+            "subject_name": "Математика", "teacher_last_name": "Попова", "teacher_first_name": "Мария",
+            "teacher_middle_name": "Сергеевна", "target_name": "5А", "grade": 5, "year": 2,
+            "year_name": "2026/2027", "closed_at": None}
+GROUP = {"id": 5, "name": "5А англ. 1 группа", "kind": "subgroup", "school_class": 3, "class_name": "5А",
+         "subject": 2, "subject_name": "Иностранный язык (английский)", "members": 13, "year": 2,
+         "year_name": "2026/2027", "closed_at": None}
+SCHOOL_CLASS = {"id": 3, "name": "5А", "grade": 5, "letter": "А", "week_days": 6, "class_teacher": 2,
+                "year": 2, "year_name": "2026/2027", "pupils": 27, "teacher_last_name": "Смирнова",
+                "teacher_first_name": "Анна", "teacher_middle_name": "Петровна"}
+SCHOOL_FORMS = {"schemes": {"quarters": "четверти", "halves": "полугодия"},
+                "day_kinds": {"holidays": "каникулы", "workday": "рабочий день (перенос)"}}
+
+ORDERS_YEAR = {"id": 1, "name": "2026/2027", "starts_on": date(2026, 9, 1), "ends_on": date(2027, 5, 31),
+               "is_current": True, "closed_at": None}
+ORDER = {"id": 7, "number": "45-у", "dated": date(2026, 10, 1), "kind": "transfer",
+         "title": "О переводе в 6Б класс", "cancels": None, "cancelled_by": 9, "cancelled_number": "47-у",
+         "cancelled_dated": date(2026, 10, 5), "cancels_number": None, "cancels_dated": None,
+         "created_at": WHEN, "students": ["Морозов Артём"],
+         "lines": [{"id": 1, "kind": "transfer", "on_date": date(2026, 11, 1), "reason": "",
+                    "school_order": 7, "student": 11, "full_name": "Морозов Артём Дмитриевич",
+                    "from_name": "5А", "to_name": "6Б", "group_name": None, "number": "45-у",
+                    "dated": date(2026, 10, 1), "order_kind": "transfer", "cancelled_number": "47-у"}]}
+EXCHANGE_PREVIEW = exchange_preview("students", ExchangeTable(
+    [["Список 5А"], ["ФИО", "Дата рожд.", "Класс", "Родился в"],
+     ["Морозов Артём Дмитриевич", "31.02.2015", "5А", "Тверь"],
+     ["Павлова Софья", "1.9.15", "5 а", ""]], [1, 2, 3, 4], "csv", "Windows-1251"),
+    ExchangeLookups(today=date(2026, 11, 23), classes={"5А": 3},
+                    year={"id": 1, "name": "2026/2027", "starts_on": date(2026, 9, 1), "closed_at": None}))
+_LATE = RunRecord("backup", WHEN, WHEN, True, "архив создан", "ezh-2026-11-22", 52_428_800)
+_DRILL = RunRecord("drill", WHEN, WHEN, False, "таблица person: 3 строки вместо 5")
+OPS_STATE = {"backup": _LATE, "good_backup": _LATE, "drill": _DRILL, "good_drill": None,
+             "maintenance": RunRecord("maintenance", WHEN, WHEN, False, "с замечаниями", details={
+                 "steps": [{"code": "drill", "title": "Проверка восстановления", "status": "skipped",
+                            "seconds": 0.0, "message": "пропущен: ожидается 40 мин"}]}),
+             "alarms": alarms(WHEN + timedelta(hours=30), RunSummary(WHEN, True),
+                              RunSummary(WHEN, False), None)}
+PLANNED = {"id": 1, "starts_at": WHEN, "ends_at": WHEN, "reason": "Замена диска сервера",
+           "announced_by": "admin", "announced_at": WHEN, "cancelled_at": None,
+           "cancel_reason": "", "current": True}
+OPS_MONTH = MonthAvailability(2026, 11, timedelta(hours=480), timedelta(minutes=200),
+                              [(WHEN, WHEN + timedelta(hours=2)), (WHEN, WHEN + timedelta(hours=3))])
+
 CONTEXTS: dict[str, tuple[Viewer | None, dict, str]] = {
+    "orders/book.html": (ADMIN, {"orders": [ORDER], "years": [ORDERS_YEAR], "year": ORDERS_YEAR,
+                                 "kind": "transfer", "kinds": KIND_NAMES, "forms_": ORDER_FORMS,
+                                 "errors": {}}, "отменён приказом № 47-у"),
+    "orders/order.html": (ADMIN, {"order": ORDER, "kinds": KIND_NAMES, "may_cancel": True,
+                                  "errors": {"number": "Приказ № 45-у уже есть"}, "entered": {},
+                                  "today": date(2026, 11, 23)}, "переведён из 5А в 6Б"),
+    "orders/new.html": (ADMIN, {"kind": "transfer", "heading": ORDER_FORMS["transfer"],
+                                "year": ORDERS_YEAR, "classes": [CLASS], "groups": [], "from_class": CLASS,
+                                "group": None, "pupils": [PUPIL], "chosen": {11},
+                                "entered": {"number": "46-у"}, "errors": {"on_date": "раньше зачисления"},
+                                "today": date(2026, 11, 23)}, "Перевод в другой класс"),
+    "orders/student.html": (ADMIN, {"person": {**PUPIL, "lines": ORDER["lines"], "groups": [
+        {"group_name": "Английский язык, 1 группа", "starts_on": date(2026, 9, 1), "ends_on": None}],
+        "enrolments": [{"class_name": "5А", "year_name": "2026/2027", "starts_on": date(2026, 9, 1),
+                        "ends_on": date(2026, 10, 31), "number": "12-у", "dated": date(2026, 8, 25)}]},
+                                    "kinds": KIND_NAMES}, "движение ученика по книге приказов"),
+    "orders/rollover.html": (ADMIN, {
+        "years": [ORDERS_YEAR], "picked": {"old_year": 1, "new_year": 2}, "errors": {}, "entered": {},
+        "leaving": set(), "held_back": {11}, "today": date(2027, 6, 20), "preview": {
+            "old": ORDERS_YEAR, "new": {**ORDERS_YEAR, "id": 2, "name": "2027/2028"},
+            "counts": {"promote": 24, "repeat": 1, "graduate": 2},
+            "create": [{"name": "6А", "teacher": "Смирнова Анна Петровна"}],
+            "classes": [{**CLASS, "teacher": "Смирнова Анна Петровна", "to": "6А", "pupils": [
+                {"id": 11, "name": "Морозов Артём", "kind": "repeat", "to": "5А"}]}]}},
+        "останутся на повторное обучение"),
     # template: (viewer, context, a phrase the page must show)
+    "exchange/index.html": (ADMIN, {"kinds": EXCHANGE_KINDS, "errors": {"file": "Файл больше 10 МБ"},
+                                    "kind": "parents", "may_import": True, "may_export": True,
+                                    "limit_mb": 10}, "Загрузить список"),
+    "exchange/preview.html": (ADMIN, {
+        "preview": EXCHANGE_PREVIEW, "token": "x" * 43, "file_name": "5А.csv", "kind_name": "Ученики",
+        "fields": {f.code: f.label for f in EXCHANGE_FIELDS["students"]},
+        "lines": EXCHANGE_PREVIEW.lines, "bad_lines": EXCHANGE_PREVIEW.bad_lines, "errors": {}},
+        "такой даты нет в календаре"),
+    "exchange/done.html": (ADMIN, {"kind_name": "Ученики", "count": 27, "file_name": "5А.xlsx"},
+                           "Загружено записей: <strong>27</strong>"),
     "accounts/login.html": (None, {"errors": {"__all__": "Неверный логин или пароль"},
                                    "login": "klruk", "next": "/home"}, "Неверный логин или пароль"),
     "accounts/register.html": (None, {"code": "7K3M-Q9PX-2DTR", "errors": {}, "login": "",
@@ -102,8 +214,90 @@ CONTEXTS: dict[str, tuple[Viewer | None, dict, str]] = {
     "home/stats.html": (ADMIN, {"counts": COUNTS, "grades": [{"grade": 5, "classes": 8,
                                                               "students": 230}]}, "2500"),
     "home/archive.html": (ADMIN, {}, "<h1>Архив</h1>"),
+    "portal/readiness.html": (ADMIN, {"done": 1, "counted": 2, "items": [
+        Item("3", "Календарь учебного года", "ok", "учебных периодов 6", "/school/years", "Год"),
+        Item("4", "Учебная нагрузка учителей", "partial", "классов с нагрузкой: 3 из 4",
+             "/school/load", "Нагрузка"),
+        Item("9", "Расписание", "later", "раздел «Расписание» в разработке")]},
+        "классов с нагрузкой: 3 из 4"),
+    "home/nurse.html": (ADMIN, {"role": "nurse", "health_classes": [{**CLASS, "with_record": 25}]},
+                        "с записью на сегодня: 25 из 27"),
+    "people/person.html": (ADMIN, {"person": PERSON, "errors": {"snils": "СНИЛС: не сходится контрольное число"},
+                                   "form": {"last_name": "Морозов", "snils": "112-233-445 96"},
+                                   "failed": "person", "kinds": ("мать", "отец"),
+                                   "default_scope": "ведение журнала", "today": date(2026, 11, 23),
+                                   "saved": False}, "не сходится контрольное число"),
+    "people/person_new.html": (ADMIN, {"staff": True, "errors": {"post": "Должность: заполните поле"},
+                                       "form": {"last_name": "Попова"}}, "Новый сотрудник"),
+    "people/consents.html": (ADMIN, {"school_class": CLASS, "students": [PUPIL]},
+                             "Нет согласия на обработку персональных данных"),
+    "people/class_print.html": (ADMIN, {"school_class": CLASS, "students": [PUPIL],
+                                        "day": date(2026, 11, 23)}, "14.03.2015"),
+    "people/search.html": (ADMIN, {"q": "мороз", "results": [{**PUPIL, "is_student": True, "post": None,
+                                                              "children": []}],
+                                   "more": True, "errors": {}, "may_edit_all": True}, "Показаны первые 1"),
+    "people/health_classes.html": (ADMIN, {"classes": [{**CLASS, "with_record": 25}]}, "С записью на сегодня"),
+    "people/class_health.html": (ADMIN, {"school_class": CLASS, "rows": [HEALTH_ROW], "full": False},
+                                 "освобождён от бега"),
+    "people/student_health.html": (ADMIN, {"sheet": HEALTH_SHEET, "errors": {"valid_from": "Действует с: укажите дату"},
+                                           "form": {}, "health_groups": ("I", "II"),
+                                           "pe_groups": ("основная", "подготовительная"), "may_edit": True},
+                                   "Действует с: укажите дату"),
+    "school/years.html": (ADMIN, {"years": [YEAR], "may_setup": True, "typed": {"name": "2027/2028"},
+                                  "errors": {"starts_on": "Даты пересекаются с учебным годом 2026/2027"}},
+                          "Даты пересекаются с учебным годом 2026/2027"),
+    "school/year.html": (ADMIN, {"year": {**YEAR, "is_current": False}, "ranges": {(1, 9): [PERIOD]},
+                                 "days": [CAL_DAY], "may_edit": True, "form": "period",
+                                 "errors": {"starts_on": "Период выходит за пределы учебного года"},
+                                 "typed": {"scheme": "quarters"}, **SCHOOL_FORMS},
+                         "Период выходит за пределы учебного года"),
+    "school/classes.html": (ADMIN, {"year": YEAR, "classes": [SCHOOL_CLASS], "staff": [STAFF_ROW],
+                                    "may_edit": True, "errors": {"letter": "Класс 5А в этом году уже есть"},
+                                    "typed": {"grade": "5", "letter": "А"}}, "6-дневная"),
+    "school/class_edit.html": (ADMIN, {"school_class": {**SCHOOL_CLASS, "week_days": 5}, "year": YEAR,
+                                       "staff": [STAFF_ROW], "load": [LOAD_ROW], "may_edit": True,
+                                       "errors": {}, "typed": {}}, "Учебная нагрузка класса"),
+    "school/subjects.html": (ADMIN, {"subjects": [{"id": 1, "name": "Математика", "short_name": "Матем.",
+                                                   "loads": 12}], "may_setup": True, "form": "new",
+                                     "errors": {"name": "Предмет «Математика» уже есть"},
+                                     "typed": {"name": "математика", "short_name": ""}},
+                             "Предмет «Математика» уже есть"),
+    "school/groups.html": (ADMIN, {"year": YEAR, "groups": [GROUP], "classes": [CLASS],
+                                   "subjects": [{"id": 2, "name": "Иностранный язык (английский)"}],
+                                   "kinds": {"subgroup": "подгруппа класса", "gpd": "группа продлённого дня (ГПД)"},
+                                   "may_edit": True, "errors": {}, "typed": {}}, "5А англ. 1 группа"),
+    "school/group.html": (ADMIN, {"group": GROUP, "kind": "подгруппа класса", "load": [LOAD_ROW],
+                                  "members": [{**PUPIL, "starts_on": date(2026, 9, 1)}]}, "В группе с"),
+    "school/load.html": (ADMIN, {"year": YEAR, "rows": [LOAD_ROW], "chosen": {"teacher": 4, "class_id": None},
+                                 "problems": {}, "staff": [STAFF_ROW], "subjects": [{"id": 1, "name": "Математика"}],
+                                 "classes": [CLASS], "groups": [GROUP], "day": date(2026, 11, 23),
+                                 "may_edit": True, "errors": {"hours": "Часов в неделю: от 1 до 40"},
+                                 "typed": {"hours": "41"}}, "Часов в неделю: от 1 до 40"),
+    "school/load_row.html": (ADMIN, {"row": {**LOAD_ROW, "ends_on": None}, "history": [LOAD_ROW],
+                                     "staff": [STAFF_ROW], "may_edit": True, "typed": {},
+                                     "errors": {"from_date": "Дата изменения должна быть позже начала"}},
+                             "Кто вёл этот предмет здесь и когда"),
+    # operations (service/ops): backups and drills, maintenance, availability, paper journal
+    "ops/ops.html": (ADMIN, {"state": OPS_STATE, "steps_ru": STATUS_RU, "planned": [PLANNED],
+                             "month": OPS_MONTH, "target": 99.0, "running": False,
+                             "window": "02:00–06:00", "may_plan": True, "typed": {},
+                             "errors": {"starts_on": "Длительные работы назначаются только на каникулы."}},
+                     "Последняя успешная резервная копия сделана 30 ч назад"),
+    "ops/availability.html": (ADMIN, {"months": [OPS_MONTH], "target": 99.0, "hours": "06:00–02:00",
+                                      "probes": 42}, "больше одного за месяц"),
+    "ops/maintenance.html": (None, {"until": datetime(2026, 11, 24, 6, 0)},
+                             "Идут регламентные работы до 06:00. Просмотр работает"),
+    "ops/_notices.html": (PARENT, {"notices": [{"kind": "planned", "now": False, "reason": "Замена диска",
+                                                "starts_at": WHEN, "ends_at": WHEN}]},
+                          "журнал будет недоступен. Замена диска"),
+    "ops/paper.html": (ADMIN, {"classes": [CLASS]}, "учеников: 27"),
+    "ops/paper_journal.html": (ADMIN, {"school_class": CLASS, "pupils": [PUPIL], "lessons": 6,
+                                       "day": date(2026, 11, 23),
+                                       "days": [("Понедельник", date(2026, 11, 23))]},
+                               "Расписание — в разработке"),
 }
-PARTIALS = {"base.html", "_macros.html", "home/_parts.html", "home/_children.html"}  # rendered through the pages above
+PARTIALS = {"base.html", "_macros.html", "school/_year_nav.html", "school/_load_rows.html", "home/_parts.html", "home/_children.html",
+            "people/_person_fields.html"}  # rendered through the pages above
 PDFS = {"pdf/invitations.html"}
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import sys
 import time
 import uuid
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 from litestar import Litestar
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -87,7 +90,10 @@ def around_everything(app: Litestar) -> Litestar:
     wrapped around the router is ``app.asgi_handler``, where ``Litestar.__call__`` sends
     every HTTP request; wrapping it keeps ``app`` the Litestar application (lifespan, test
     client, uvicorn's factory)."""
-    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    app.asgi_handler = RequestIdMiddleware(MaintenanceGate(app.asgi_handler))
+    from service.web.render import jinja
+
+    jinja().globals["site_notices"] = site_notices  # base.html's banners
     return app
 
 
@@ -130,3 +136,97 @@ def client_address(scope: Scope) -> str:
             return forwarded.decode("latin-1").split(",")[-1].strip()[:64]
     client = scope.get("client")
     return client[0] if client else ""
+
+
+# --- maintenance mode (service/ops/maintenance.py switches it) ---------------------------------
+
+MAINTENANCE_FLAG = "maintenance.json"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Signing in and out stay open: reading needs a session, and a session row is bookkeeping, not
+# the school's data (it is not what a restore of tonight's backup would lose).
+ALWAYS_WRITABLE = ("/login", "/logout")
+QUIET_PREFIXES = (STATIC_PREFIX, "/healthz", "/readyz")
+
+
+def maintenance_flag(var_dir: Path | None = None) -> Path:
+    return (var_dir or get_settings().paths.var_dir) / MAINTENANCE_FLAG
+
+
+def set_maintenance(until: datetime, var_dir: Path | None = None) -> None:
+    """Switch maintenance mode on until ``until``: a file every worker sees at its next write.
+    Written aside and renamed, so a reader never sees half of it."""
+    path = maintenance_flag(var_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    aside = path.with_name(f"{path.name}.{os.getpid()}")
+    aside.write_text(json.dumps({"until": until.astimezone(UTC).isoformat(), "pid": os.getpid()}))
+    aside.chmod(0o644)
+    os.replace(aside, path)
+
+
+def clear_maintenance(var_dir: Path | None = None) -> None:
+    maintenance_flag(var_dir).unlink(missing_ok=True)
+
+
+def maintenance_until(var_dir: Path | None = None) -> datetime | None:
+    """When the maintenance in progress ends, or None. A flag whose time has passed is ignored:
+    a run killed without its cleanup must not keep the journal read-only in the morning."""
+    try:
+        until = datetime.fromisoformat(json.loads(maintenance_flag(var_dir).read_text())["until"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return until if until > datetime.now(UTC) else None
+
+
+# Banners every page shows, from the domain that knows them (service/ops/routes.py registers
+# the planned long maintenance): an async refresh run before a page, at most as often as the
+# source decides (cached), and a cheap reader for the template. This layer names no domain.
+NoticeSource = tuple[Callable[[], Awaitable[None]], Callable[[], list[dict]]]
+NOTICE_SOURCES: list[NoticeSource] = []
+
+
+def add_notice_source(refresh: Callable[[], Awaitable[None]],
+                      read: Callable[[], list[dict]]) -> None:
+    if (refresh, read) not in NOTICE_SOURCES:
+        NOTICE_SOURCES.append((refresh, read))
+
+
+def site_notices() -> list[dict]:
+    """What every page announces: maintenance in progress, then the registered sources."""
+    found = []
+    if (until := maintenance_until()) is not None:
+        found.append({"kind": "now", "until": until.astimezone(get_settings().tz)})
+    for _, read in NOTICE_SOURCES:
+        found += read()
+    return found
+
+
+class MaintenanceGate:
+    """During maintenance, writes answer 503 with a Russian page and reads go on (R-OPS-3);
+    the flag is checked only on unsafe requests (one small file read). Before other requests it
+    lets the notice sources refresh their banners (each caches: no query on most pages)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope.get("path", "")
+            if (scope.get("method") in UNSAFE_METHODS and not path.startswith(ALWAYS_WRITABLE)
+                    and (until := maintenance_until()) is not None):
+                await _maintenance_page(until, send)
+                return
+            if not path.startswith(QUIET_PREFIXES):
+                for refresh, _ in NOTICE_SOURCES:
+                    await refresh()
+        await self.app(scope, receive, send)
+
+
+async def _maintenance_page(until: datetime, send: Send) -> None:
+    from service.web.render import render_text
+
+    local = until.astimezone(get_settings().tz)
+    body = render_text("ops/maintenance.html", None, until=local).encode()
+    await send({"type": "http.response.start", "status": 503, "headers": [
+        (b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(max(60, int((until - datetime.now(UTC)).total_seconds()))).encode())]})
+    await send({"type": "http.response.body", "body": body})
