@@ -16,6 +16,7 @@ from litestar.utils.empty import value_or_default
 from litestar.utils.scope.state import ScopeState
 
 from service.domains import home_cards_for, menu_for
+from service.text import plural
 from service.errors import NotFound, Refused
 from service.settings import PROJECT_ROOT, get_settings
 
@@ -67,6 +68,7 @@ def jinja() -> Environment:
         auto_reload=False,
     )
     env.filters["date_ru"] = _date_ru
+    env.filters["plural"] = plural  # {{ n | plural("строку", "строки", "строк") }}
     env.filters["datetime_ru"] = _datetime_ru
     env.globals["static"] = static_url
     env.globals["menu_for"] = menu_for  # the main menu, collected from the domains
