@@ -37,7 +37,7 @@ async def home(request: Request) -> Response:
     day = today()
     context: dict = {"role": role}
     for provider in home_providers():  # each domain adds what it shows on the home page
-        context.update(await provider(viewer, day, role))
+        context |= await provider(viewer, day, role)
     template = HOME_TEMPLATES.get(role or "", "home/none.html")
     return render(request, template, **context)
 
