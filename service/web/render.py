@@ -16,9 +16,9 @@ from litestar.utils.empty import value_or_default
 from litestar.utils.scope.state import ScopeState
 
 from service.domains import home_cards_for, menu_for
-from service.text import plural
 from service.errors import NotFound, Refused
 from service.settings import PROJECT_ROOT, get_settings
+from service.text import plural
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
