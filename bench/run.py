@@ -25,6 +25,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "demo_generation": ("demo-generation.md", [], ["--repeat", "1", "--sizes", "S"]),
     "audit_chain": ("audit-chain.md", [], ["--seconds", "1", "--writers", "1", "4"]),
     "pages": ("pages.md", [], ["--size", "S", "--seconds", "2", "--connections", "4"]),
+    "timetable_pages": ("timetable-pages.md", [], ["--size", "S", "--seconds", "2", "--connections", "4"]),
 }
 
 

@@ -33,6 +33,7 @@ from service.accounts.tables import Account, AccountRole, Permission, Person, Ro
 from service.audit.log import Actor, record
 from service.audit.tables import AuditEvent
 from service.db import all_tables, atomic, bulk_insert, reserve_ids
+from service.demo_timetable import write_demo_timetable
 from service.errors import Refused
 from service.people.tables import Consent, HealthRecord, ParentLink
 from service.school.tables import (
@@ -893,7 +894,10 @@ class DemoResult(DemoLogins):
             "администрации, "
             f"{count(c['subjects'], 'предмет', 'предмета', 'предметов')}, "
             f"{count(c['teaching_load'], 'строка', 'строки', 'строк')} учебной нагрузки, "
-            f"{count(c['accounts'], 'демо-вход', 'демо-входа', 'демо-входов')}."
+            + (f"расписание A/B: {count(c['lessons'], 'урок', 'урока', 'уроков')} на год, "
+               f"{count(c['substitutions'], 'замена', 'замены', 'замен')} на этой неделе и следующей, "
+               if c.get("lessons") else "")
+            + f"{count(c['accounts'], 'демо-вход', 'демо-входа', 'демо-входов')}."
         )
         if self.taken:
             text += (f" Логины {', '.join(self.taken)} уже были заняты: для них демо-входы "
@@ -945,10 +949,12 @@ async def generate_demo_school(size: str, seed: int) -> DemoResult:
     async with atomic():
         await _refuse_unless_empty()  # again, now inside the writing transaction
         created = await _write(plan, password_hash, datetime.now(UTC))
-        counts = plan.counts() | {"accounts": len(created)}
+        timetable = await write_demo_timetable(seed, datetime.now(UTC))
+        counts = plan.counts() | {"accounts": len(created), "lessons": timetable.get("lessons", 0),
+                                  "substitutions": timetable.get("substitutions", 0)}
         await record(Actor.system(ACTOR), "school.demo_generated", "school", "",
                      new={**counts, "size": size, "seed": seed, "year": YEAR_NAME,
-                          "logins": created})
+                          "logins": created, "timetable": timetable})
     people = {i: p.full_name for i, p in enumerate(plan.people)}
     persons = {login: p for login, p, _ in plan.accounts}
     return DemoResult(logins=_login_rows(people, created, persons), size=size, seed=seed,

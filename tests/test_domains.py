@@ -60,6 +60,7 @@ def test_piccolo_apps_and_routes_come_from_the_declarations():
 
     assert domains.piccolo_apps() == ["service.audit.piccolo_app", "service.accounts.piccolo_app",
                                       "service.school.piccolo_app", "service.people.piccolo_app",
+                                      "service.timetable.piccolo_app",
                                       "service.ops.piccolo_app"]
     paths = {route.path for route in create_app(database_pool=False).routes}
     for domain in domains.discover():
@@ -74,9 +75,10 @@ def test_menu_shows_only_entries_for_rights_held():
     def viewer(*rights: str) -> Viewer:
         return Viewer(1, "x", None, "X", ("teacher",), frozenset(rights), 0, "", ("Учитель",))
 
-    assert [m.href for m in domains.menu_for(viewer())] == ["/home"]
+    # the timetable is for everyone signed in: each sees their own week (or their children's)
+    assert [m.href for m in domains.menu_for(viewer())] == ["/home", "/timetable"]
     hrefs = [m.href for m in domains.menu_for(viewer("people.view_taught", "admin.audit"))]
-    assert hrefs == ["/home", "/classes", "/admin/audit"]
+    assert hrefs == ["/home", "/classes", "/timetable", "/admin/audit"]
     assert domains.menu_for(None) == []
 
 
@@ -96,7 +98,7 @@ async def test_the_menu_a_user_sees_follows_their_rights(db):
     async with client() as c:
         await sign_in(c, "klruk", PASSWORD)
         nav = (await c.get("/home")).text.split('class="main-nav"')[1].split("</nav>")[0]
-    assert re.findall(r'href="([^"]+)"', nav) == ["/home", "/classes"]
+    assert re.findall(r'href="([^"]+)"', nav) == ["/home", "/classes", "/timetable"]
 
 
 @pytest.fixture

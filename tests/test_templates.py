@@ -23,6 +23,8 @@ from service.orders.actions import KIND_NAMES
 from service.orders.routes import FORMS as ORDER_FORMS
 from service.portal.readiness import Item
 from service.web import TEMPLATES_DIR, jinja, render_pdf
+from tests.timetable.contexts import CONTEXTS as TIMETABLE_CONTEXTS
+from tests.timetable.contexts import PARTIALS as TIMETABLE_PARTIALS
 
 ADMIN = Viewer(1, "admin", 1, "Волков Игорь Андреевич", ("admin",), PERMISSION_CODES,
                role_names=("Администратор",))
@@ -291,14 +293,17 @@ CONTEXTS: dict[str, tuple[Viewer | None, dict, str]] = {
                                                 "starts_at": WHEN, "ends_at": WHEN}]},
                           "журнал будет недоступен. Замена диска"),
     "ops/paper.html": (ADMIN, {"classes": [CLASS]}, "учеников: 27"),
-    "ops/paper_journal.html": (ADMIN, {"school_class": CLASS, "pupils": [PUPIL], "lessons": 6,
+    "ops/paper_journal.html": (ADMIN, {"school_class": CLASS, "pupils": [PUPIL], "from_timetable": True,
                                        "day": date(2026, 11, 23),
-                                       "days": [("Понедельник", date(2026, 11, 23))]},
-                               "Расписание — в разработке"),
+                                       "days": [("Понедельник", date(2026, 11, 23),
+                                                 [("1", "Матем."), ("2", "Англ. яз. (1 гр.)")])]},
+                               "Уроки — по расписанию на эту неделю"),
 }
 PARTIALS = {"base.html", "_macros.html", "school/_year_nav.html", "school/_load_rows.html", "home/_parts.html", "home/_children.html",
             "people/_person_fields.html"}  # rendered through the pages above
 PDFS = {"pdf/invitations.html"}
+CONTEXTS.update(TIMETABLE_CONTEXTS)
+PARTIALS |= TIMETABLE_PARTIALS
 
 
 def _all_templates() -> set[str]:

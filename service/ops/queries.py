@@ -15,8 +15,8 @@ from service.people.queries import class_students
 from service.school.queries import class_for_viewer
 from service.settings import get_settings
 
-# Columns per day on the paper page: the timetable does not exist yet, so a fixed number of
-# lessons, their subjects written in by hand.
+# Columns per day on the paper page when the timetable has no lessons for the day: a fixed
+# number, their subjects written in by hand.
 LESSONS_PER_DAY = 6
 WEEKDAYS = ("Понедельник", "Вторник", "Среда", "Четверг", "Пятница", "Суббота")
 
@@ -91,8 +91,38 @@ async def paper_journal(viewer: Viewer, class_id: int, day: date) -> dict | None
         return None
     week_days = await _week_days(class_id)
     pupils = await class_students(viewer, class_id, day)
-    return {"school_class": school_class, "pupils": pupils, "lessons": LESSONS_PER_DAY,
-            "days": [(WEEKDAYS[d.weekday()], d) for d in week_of(day, week_days)]}
+    dates = week_of(day, week_days)
+    planned = await _class_lessons(class_id, dates[0], dates[-1])
+    days = []
+    for d in dates:
+        columns = planned.get(d) or [(str(n), "") for n in range(1, LESSONS_PER_DAY + 1)]
+        days.append((WEEKDAYS[d.weekday()], d, columns))
+    return {"school_class": school_class, "pupils": pupils, "days": days,
+            "from_timetable": bool(planned)}
+
+
+_LESSONS_SQL = """
+SELECT l.on_date, l.number, COALESCE(NULLIF(s.short_name, ''), s.name) AS subject, g.name AS group_name
+FROM lesson l
+JOIN subject s ON s.id = l.subject
+LEFT JOIN study_group g ON g.id = l.study_group
+WHERE l.on_date BETWEEN {} AND {} AND l.cancelled = {}
+  AND (l.school_class = {} OR g.school_class = {})
+ORDER BY l.on_date, l.number, g.name
+"""
+
+
+async def _class_lessons(class_id: int, first: date, last: date) -> dict[date, list[tuple[str, str]]]:
+    """The class's lessons of the week from the timetable (changes for the dates included):
+    date → [(number, «Матем.» or «Англ. яз. (1 гр.)»)], one query."""
+    from service.timetable.tables import Lesson
+
+    rows = await Lesson.raw(_LESSONS_SQL, first, last, False, class_id, class_id).run()
+    days: dict[date, list[tuple[str, str]]] = {}
+    for r in rows:
+        label = f"{r['subject']} ({r['group_name']})" if r["group_name"] else r["subject"]
+        days.setdefault(r["on_date"], []).append((str(r["number"]), label))
+    return days
 
 
 async def _week_days(class_id: int) -> int:

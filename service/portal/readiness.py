@@ -73,14 +73,31 @@ SELECT
      AND EXISTS (SELECT 1 FROM account a WHERE a.person = e.student)) AS students_registered,
   (SELECT COUNT(DISTINCT l.parent) FROM parent_link l JOIN enrolment e ON e.student = l.child
      WHERE {in_force("e")} AND EXISTS (SELECT 1 FROM account a WHERE a.person = l.parent))
-     AS parents_registered
+     AS parents_registered,
+  (SELECT COUNT(*) FROM school_class c JOIN academic_year y ON y.id = c.year
+     WHERE y.is_current = {{}} AND EXISTS (
+       SELECT 1 FROM timetable_slot s JOIN timetable t ON t.id = s.timetable
+       WHERE t.starts_on <= {{}} AND (t.ends_on IS NULL OR t.ends_on >= {{}})
+         AND (s.school_class = c.id
+              OR s.study_group IN (SELECT g.id FROM study_group g WHERE g.school_class = c.id))))
+     AS classes_with_timetable,
+  (SELECT MAX(t.cycle) FROM timetable t JOIN academic_year y ON y.id = t.year
+     WHERE y.is_current = {{}} AND t.starts_on <= {{}} AND (t.ends_on IS NULL OR t.ends_on >= {{}}))
+     AS timetable_cycle,
+  (SELECT COUNT(*) FROM bell_schedule b JOIN academic_year y ON y.id = b.year
+     WHERE y.is_current = {{}}) AS bell_schedules,
+  (SELECT COUNT(*) FROM home_schooling h WHERE {in_force("h")}) AS home_schooled,
+  (SELECT COUNT(*) FROM home_schooling h WHERE {in_force("h")} AND EXISTS (
+     SELECT 1 FROM timetable_slot s JOIN timetable t ON t.id = s.timetable
+     WHERE s.student = h.student AND t.starts_on <= {{}} AND (t.ends_on IS NULL OR t.ends_on >= {{}})))
+     AS home_schooled_with_timetable
 """
 
 
 async def readiness_figures(day: date) -> dict:
     d = [day, day]
     args = [True, *d, *d, True, True, True, *d, *d, *d, *d, *d, *d, True, True, True, True, True,
-            True, True, *d, *d, *d, *d]
+            True, True, *d, *d, *d, *d, True, *d, True, *d, True, *d, *d, *d]
     assert len(args) == _SQL.count("{}"), "readiness: arguments do not match the query"
     return (await SchoolClass.raw(_SQL, *args).run())[0]
 
@@ -137,11 +154,27 @@ def readiness_items(f: dict) -> list[Item]:
     items.append(Item(
         "8", "Книга приказов: зачисление, выбытие, перевод", "ok" if f["orders"] else "missing",
         f"приказов {f['orders']}", "/orders", "Книга приказов"))
-    for number, title in (("9", "Расписание учителей и классов"),
-                          ("10", "Копирование расписания, двухнедельное расписание"),
-                          ("11", "Расписание надомного и семейного обучения"),
-                          ("13", "Расписание звонков")):
-        items.append(Item(number, title, "later", "раздел «Расписание» в разработке"))
+    cycle = f.get("timetable_cycle")
+    items.append(Item(
+        "9", "Расписание учителей и классов",
+        state(f.get("classes_with_timetable") or 0, f["classes"]) if f["classes"] else "missing",
+        f"классов с расписанием: {_share(f.get('classes_with_timetable') or 0, f['classes'])}",
+        "/timetable/setup", "Составление расписания"))
+    items.append(Item(
+        "10", "Копирование расписания, двухнедельное расписание", "ok" if cycle else "missing",
+        "действует двухнедельное расписание (недели A и B)" if cycle == 2
+        else "действует расписание на одну неделю; недели A и B включаются в версии расписания"
+        if cycle else "нет действующей версии расписания", "/timetable/setup", "Версии расписания"))
+    home = f.get("home_schooled") or 0
+    items.append(Item(
+        "11", "Расписание надомного и семейного обучения",
+        state(f.get("home_schooled_with_timetable") or 0, home) if home else "ok",
+        f"с индивидуальным расписанием: {_share(f.get('home_schooled_with_timetable') or 0, home)}"
+        if home else "учеников на надомном и семейном обучении нет", "/timetable/home",
+        "Надомное обучение"))
+    items.append(Item(
+        "13", "Расписание звонков", "ok" if f.get("bell_schedules") else "missing",
+        f"расписаний звонков: {f.get('bell_schedules') or 0}", "/timetable/setup", "Звонки"))
     registered = f["staff_registered"] + f["students_registered"] + f["parents_registered"]
     everyone = f["staff"] + f["students"] + f["parents"]
     items.append(Item(

@@ -145,7 +145,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Signing in and out stay open: reading needs a session, and a session row is bookkeeping, not
 # the school's data (it is not what a restore of tonight's backup would lose).
 ALWAYS_WRITABLE = ("/login", "/logout")
-QUIET_PREFIXES = (STATIC_PREFIX, "/healthz", "/readyz")
+QUIET_PREFIXES = (STATIC_PREFIX, "/healthz", "/readyz", "/timetable/feed/")
 
 
 def maintenance_flag(var_dir: Path | None = None) -> Path:

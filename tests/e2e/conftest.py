@@ -19,6 +19,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+# where the live server keeps its database: browser tests look up what to click in it
+LIVE: dict[str, Path] = {}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -33,6 +37,7 @@ def live_server(tmp_path_factory):
     env.update({"EZH_CONFIG": os.devnull,  # never the machine's own /etc/ezh/ezh.toml
                 "EZH_VAR_DIR": str(var), "EZH_DATABASE_URL": f"sqlite:///{var / 'ezh.sqlite3'}",
                 "EZH_LOG_JSON": "false", "EZH_SCHOOL_NAME": "Школа № 1 (e2e)"})
+    LIVE["database"] = var / "ezh.sqlite3"
     cli = [sys.executable, "-m", "service.cli"]
     for args in (["migrate"], ["demo-data", "--size", "S", "--seed", "7"]):
         subprocess.run([*cli, *args], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)

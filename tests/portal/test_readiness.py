@@ -18,7 +18,8 @@ EMPTY = dict.fromkeys(
      "students", "students_with_birth_date", "students_with_parents", "students_with_consent",
      "parents", "periods", "periods_from", "periods_to", "holidays", "days_off", "study_groups",
      "groups_without_teacher", "orders", "staff_registered", "students_registered",
-     "parents_registered"), 0)
+     "parents_registered", "classes_with_timetable", "timetable_cycle", "bell_schedules",
+     "home_schooled", "home_schooled_with_timetable"), 0)
 
 
 def _states(items) -> dict[str, str]:
@@ -29,7 +30,7 @@ def test_an_empty_school_misses_everything_but_says_what_is_not_built_yet():
     states = _states(readiness_items(EMPTY | {"year": None, "periods_from": None,
                                               "periods_to": None}))
     assert states["3"] == "missing" and states["4"] == "missing" and states["8"] == "missing"
-    assert states["9"] == "later" and states["16"] == "later"
+    assert states["9"] == "missing" and states["13"] == "missing" and states["16"] == "later"
 
 
 def test_half_done_items_are_partial():
