@@ -30,7 +30,7 @@ venv: $(UV)
 	$(UV) sync --frozen --quiet --python $(PYTHON)
 
 venv-dev: $(UV)
-	$(UV) sync --frozen --quiet --python $(PYTHON) --group dev
+	$(UV) sync --frozen --quiet --python $(PYTHON) --group dev --extra provision
 
 lint: venv-dev
 	.venv/bin/ruff check service archive backups tests bench

@@ -1,0 +1,1 @@
+"""The appliance tests: markers `appliance` and `slow` are declared in pyproject.toml."""
