@@ -28,7 +28,7 @@ from bench.isolated import ROOT, TMP  # noqa: E402  (first: settings of its own)
 from tests.pg import Cluster  # noqa: E402
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -47,7 +47,8 @@ def _sign_in(base: str, login: str, password: str) -> tuple[str, str]:
     return cookies, f"/classes/{class_id}"
 
 
-def _wrk(url: str, cookie: str, seconds: int, connections: int) -> dict:
+def run_wrk(url: str, cookie: str, seconds: int, connections: int) -> dict:
+    """One wrk run against ``url`` with the session ``cookie``: req/s, latency percentiles, errors."""
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
                           "-H", f"Cookie: {cookie}", url], capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -72,7 +73,7 @@ def main(args) -> None:
         cli = [sys.executable, "-m", "service.cli"]
         for step in (["migrate"], ["demo-data", "--size", args.size, "--allow-postgresql"]):
             subprocess.run([*cli, *step], cwd=ROOT, env=env, check=True, capture_output=True)
-        port = _free_port()
+        port = free_port()
         server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2"],
                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
@@ -87,8 +88,8 @@ def main(args) -> None:
         for name, path, with_cookie in [("home (class teacher)", "/home", True),
                                         ("class page, ≈ 30 pupils + parents", class_path, True),
                                         ("login page", "/login", False)]:
-            _wrk(base + path, cookie if with_cookie else "", 2, args.connections)  # warm up
-            r = _wrk(base + path, cookie if with_cookie else "", args.seconds, args.connections)
+            run_wrk(base + path, cookie if with_cookie else "", 2, args.connections)  # warm up
+            r = run_wrk(base + path, cookie if with_cookie else "", args.seconds, args.connections)
             results.append((name, path, r))
             print(f"{name:40} {r['rps']:8.0f} req/s  p50 {r['p50']}  p99 {r['p99']}  non-2xx {r['non2xx']}")
     finally:

@@ -15,7 +15,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,15 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.isolated import ROOT, TMP  # noqa: E402  (first: settings of its own)
+from bench.pages import free_port, run_wrk  # noqa: E402
 from tests.pg import Cluster  # noqa: E402
 
 PASSWORD = "demo-ezh-2026"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _sign_in(base: str, login: str) -> tuple[str, urllib.request.OpenerDirector]:
@@ -45,16 +39,6 @@ def _sign_in(base: str, login: str) -> tuple[str, urllib.request.OpenerDirector]
     opener.open(base + "/login", urllib.parse.urlencode(
         {"login": login, "password": PASSWORD, "_csrf_token": token}).encode())
     return "; ".join(f"{c.name}={c.value}" for c in jar), opener
-
-
-def _wrk(url: str, cookie: str, seconds: int, connections: int) -> dict:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          "-H", f"Cookie: {cookie}", url], capture_output=True, text=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    lat = dict(re.findall(r"^\s+(50|90|99)%\s+([\d.]+\w+)", out, re.M))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": lat.get("50"), "p90": lat.get("90"), "p99": lat.get("99"),
-            "non2xx": int(errors.group(1)) if errors else 0}
 
 
 def _pages(base: str) -> list[tuple[str, str, str]]:
@@ -89,7 +73,7 @@ def main(args) -> None:
         for step in (["migrate"], ["demo-data", "--size", args.size, "--allow-postgresql"]):
             subprocess.run([*cli, *step], cwd=ROOT, env=env, check=True, capture_output=True)
         print(f"migrate + demo-data --size {args.size}: {time.monotonic() - started:.1f} s", flush=True)
-        port = _free_port()
+        port = free_port()
         server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2"],
                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
@@ -101,8 +85,8 @@ def main(args) -> None:
                 time.sleep(0.2)
         results = []
         for name, path, cookie in _pages(base):
-            _wrk(base + path, cookie, 2, args.connections)  # warm up
-            r = _wrk(base + path, cookie, args.seconds, args.connections)
+            run_wrk(base + path, cookie, 2, args.connections)  # warm up
+            r = run_wrk(base + path, cookie, args.seconds, args.connections)
             results.append((name, path, r))
             print(f"{name:32} {r['rps']:8.0f} req/s  p50 {r['p50']}  p99 {r['p99']}  non-2xx {r['non2xx']}")
     finally:
