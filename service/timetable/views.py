@@ -19,6 +19,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from markupsafe import Markup, escape
+
 from service.accounts.viewer import Viewer
 from service.school.queries import in_force
 from service.school.rules import Day
@@ -402,6 +404,30 @@ def cell_of(lesson: dict, whose: Whose, viewer: Viewer, times: tuple[int, int] |
             "note": lesson["change_note"] or "", "href": None}
 
 
+def lesson_html(cell: dict) -> Markup:
+    """A cell's lesson as HTML, built here once rather than by per-cell template logic (the
+    week shows it twice: as a table and, on a phone, day by day)."""
+    classes = "tt-lesson" + "".join(f" {c}" for c, on in (("tt-cancelled", cell["cancelled"]),
+                                                        ("tt-changed", cell["changed"]),
+                                                        ("tt-busy", cell["busy"])) if on)
+    title = escape(cell["title"])
+    if cell["cancelled"]:
+        title = Markup("<s>") + title + Markup("</s>")
+    parts = [Markup('<div class="{}">').format(classes)]
+    if cell["time"]:
+        parts.append(Markup('<span class="tt-time">{}</span>').format(cell["time"]))
+    if cell["href"]:
+        parts.append(Markup('<a class="tt-title" href="{}">{}</a>').format(cell["href"], title))
+    else:
+        parts.append(Markup('<span class="tt-title">{}</span>').format(title))
+    parts += [Markup('<span class="tt-line">{}</span>').format(line) for line in cell["lines"]]
+    parts += [Markup('<span class="tt-mark">{}</span>').format(mark) for mark in cell["marks"]]
+    if cell["note"]:
+        parts.append(Markup('<span class="tt-line muted">{}</span>').format(cell["note"]))
+    parts.append(Markup("</div>"))
+    return Markup("").join(parts)
+
+
 def visible(lessons: list[dict], whose: Whose, viewer: Viewer) -> list[dict]:
     """A student's week: the lessons the viewer may know of (see the module's docstring)."""
     if whose.kind != "student":
@@ -442,6 +468,8 @@ def build_week(whose: Whose, viewer: Viewer, monday: date, lessons: list[dict], 
                 "label": f"{rules.WEEKDAYS[d.isoweekday()]}, {day_month(d)}",
                 "short": f"{rules.WEEKDAYS_SHORT[d.isoweekday()]} {day_month(d)}",
                 "today": d == today, "notes": cal.notes_on(d, whose.grade)} for d in days]
+    for cell in (c for group in cells.values() for c in group):
+        cell["html"] = lesson_html(cell)
     rows = [{"number": n, "label": "0" if n == 0 else str(n),
              "cells": [cells.get((d, n), []) for d in days]} for n in numbers]
     last = days[-1]
