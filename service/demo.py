@@ -32,7 +32,7 @@ from service.accounts.rights import ROLES
 from service.accounts.tables import Account, AccountRole, Permission, Person, Role, RolePermission
 from service.audit.log import Actor, record
 from service.audit.tables import AuditEvent
-from service.db import all_tables, atomic, bulk_insert, reserve_ids
+from service.db import all_tables, atomic, bulk_insert, is_postgres, reserve_ids
 from service.demo_timetable import write_demo_timetable
 from service.errors import Refused
 from service.people.tables import Consent, HealthRecord, ParentLink
@@ -52,6 +52,7 @@ from service.school.tables import (
 )
 from service.settings import get_settings
 from service.text import count
+from service.timetable.tables import Lesson
 
 DEMO_PASSWORD = "demo-ezh-2026"  # the one password of every demo login, printed with them
 ACTOR = "ezh demo-data"
@@ -955,6 +956,8 @@ async def generate_demo_school(size: str, seed: int) -> DemoResult:
         await record(Actor.system(ACTOR), "school.demo_generated", "school", "",
                      new={**counts, "size": size, "seed": seed, "year": YEAR_NAME,
                           "logins": created, "timetable": timetable})
+    if is_postgres():  # fresh statistics for the planner after a bulk load (a year of lessons)
+        await Lesson.raw("ANALYZE").run()
     people = {i: p.full_name for i, p in enumerate(plan.people)}
     persons = {login: p for login, p, _ in plan.accounts}
     return DemoResult(logins=_login_rows(people, created, persons), size=size, seed=seed,
