@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from service.audit.log import Actor, record
-from service.db import bulk_insert
+from service.db import bulk_insert, is_postgres
 from service.errors import NotFound, Refused
 from service.school.rules import Day
 from service.school.tables import AcademicYear, CalendarDay
@@ -119,7 +119,11 @@ async def sync_lessons(actor: Actor, version_id: int, from_date: date, *,
         slots = [s for s in slots if s["id"] in only]
     slots = [s for s in slots if s["id"] not in set(removing)]
     wanted = await _wanted(version, year, from_date, slots)
-    existing = await Lesson.raw(_LESSONS_SQL, version_id, from_date).run()
+    # On PostgreSQL the rows are locked as they are read: a change for a date committing at the
+    # same moment (a substitute) is waited for and then seen, never overwritten from a stale
+    # read. SQLite's one write lock already serialises the two.
+    sql = _LESSONS_SQL + (" FOR UPDATE OF l" if is_postgres() else "")
+    existing = await Lesson.raw(sql, version_id, from_date).run()
     if only is not None:
         existing = [lesson for lesson in existing if lesson["slot"] in only]
 

@@ -133,3 +133,38 @@ async def test_a_moved_lesson_is_found_by_its_original_date(db):
                          Lesson.number: 6, Lesson.moved_from: lesson["on_date"],
                          Lesson.moved_from_number: 2}).where(Lesson.id == lesson["id"]).run()
     assert not await _sync(t), "the moved lesson is the slot's lesson of its original date"
+
+
+async def test_a_slot_edit_racing_a_substitution_keeps_the_substitute(pg_db):
+    """A change for a date commits while a slot edit is syncing the same lesson (real concurrent
+    connections on PostgreSQL): the sync waits for it and keeps the substitute it wrote."""
+    import asyncio
+
+    from service import db as dbmod
+
+    t = await timetable_school()
+    slot = await _slot(t, 1, 2)
+    await _sync(t)
+    lesson = (await _lessons(slot=slot))[0]
+    substitute, new_teacher = t.school.people["other"], t.school.people["klruk"]
+    substituted = asyncio.Event()
+
+    async def substitution():
+        async with atomic():
+            await Lesson.update({Lesson.taught_by: substitute}).where(Lesson.id == lesson["id"]).run()
+            substituted.set()
+            await asyncio.sleep(0.5)  # the row stays locked while the slot edit starts
+
+    async def slot_edit():
+        await substituted.wait()
+        async with atomic():
+            await Slot.update({Slot.teacher: new_teacher}).where(Slot.id == slot).run()
+            await lessons.sync_lessons(SYSTEM, t.version, FROM, slot_ids=[slot])
+
+    await dbmod.start_pool(4)
+    try:
+        await asyncio.gather(substitution(), slot_edit())
+    finally:
+        await dbmod.close_pool()
+    row = (await _lessons(id=lesson["id"]))[0]
+    assert (row["teacher"], row["taught_by"]) == (new_teacher, substitute)
