@@ -322,6 +322,10 @@ async def _migrate(settings) -> int:
         added = await do_sync_rights(Actor.system("ezh migrate"))
         if added:
             print(f"Добавлено ролей и прав: {len(added)}.")
+        from service.domains import after_migrate
+
+        for line in await after_migrate(Actor.system("ezh migrate")):
+            print(line)
         role = settings.database.app_role
         if role:
             from service.audit.tables import AccessLog, AuditEvent

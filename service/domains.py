@@ -70,6 +70,18 @@ class Domain:
     home_cards: tuple[HomeCard, ...] = ()
     piccolo_app: str | None = None  # module path of the Piccolo AppConfig
     home: str | None = None  # "module:function": async (viewer, day, role) -> dict for /home
+    # "module:function": async (actor) -> list[str], run by `ezh migrate` after the rights are
+    # in place; it creates the domain's default data once (idempotent) and says what it made.
+    on_migrate: str | None = None
+
+
+async def after_migrate(actor: Any) -> list[str]:
+    """Run every domain's ``on_migrate`` in dependency order; what they made, in Russian."""
+    said: list[str] = []
+    for d in discover():
+        if d.on_migrate:
+            said.extend(await resolve(d.on_migrate)(actor))
+    return said
 
 
 def resolve(reference: str) -> Any:

@@ -60,6 +60,9 @@ def _migrate(url: str) -> None:
 
         await dbmod.close_pool()
         await do_sync_rights(Actor.system("tests"))
+        from service.domains import after_migrate
+
+        await after_migrate(Actor.system("tests"))
 
     # In a thread of its own: the first test to ask may already be inside a running loop.
     with concurrent.futures.ThreadPoolExecutor(1) as pool:

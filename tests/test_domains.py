@@ -60,7 +60,7 @@ def test_piccolo_apps_and_routes_come_from_the_declarations():
 
     assert domains.piccolo_apps() == ["service.audit.piccolo_app", "service.accounts.piccolo_app",
                                       "service.school.piccolo_app", "service.people.piccolo_app",
-                                      "service.timetable.piccolo_app",
+                                      "service.timetable.piccolo_app", "service.journal.piccolo_app",
                                       "service.ops.piccolo_app"]
     paths = {route.path for route in create_app(database_pool=False).routes}
     for domain in domains.discover():

@@ -23,6 +23,8 @@ from service.orders.actions import KIND_NAMES
 from service.orders.routes import FORMS as ORDER_FORMS
 from service.portal.readiness import Item
 from service.web import TEMPLATES_DIR, jinja, render_pdf
+from tests.journal.contexts import CONTEXTS as JOURNAL_CONTEXTS
+from tests.journal.contexts import PARTIALS as JOURNAL_PARTIALS
 from tests.timetable.contexts import CONTEXTS as TIMETABLE_CONTEXTS
 from tests.timetable.contexts import PARTIALS as TIMETABLE_PARTIALS
 
@@ -304,6 +306,8 @@ PARTIALS = {"base.html", "_macros.html", "school/_year_nav.html", "school/_load_
 PDFS = {"pdf/invitations.html"}
 CONTEXTS.update(TIMETABLE_CONTEXTS)
 PARTIALS |= TIMETABLE_PARTIALS
+CONTEXTS.update(JOURNAL_CONTEXTS)
+PARTIALS |= JOURNAL_PARTIALS
 
 
 def _all_templates() -> set[str]:

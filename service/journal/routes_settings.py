@@ -1,0 +1,3 @@
+"""Placeholder: filled by its part of the journal."""
+
+HANDLERS: list = []

@@ -1,0 +1,4 @@
+"""Template contexts of the journal part «plans» (its author keeps them)."""
+
+CONTEXTS: dict = {}
+PARTIALS: set[str] = set()
