@@ -132,12 +132,14 @@ SELECT l.id, l.on_date, l.number, l.school_class, l.study_group, l.student, l.su
        s.name AS subject_name, COALESCE(c.name, gc.name) AS class_name, g.name AS group_name,
        g.kind AS group_kind, COALESCE(c.grade, gc.grade) AS grade,
        COALESCE(c.class_teacher, gc.class_teacher) AS class_teacher,
-       COALESCE(c.year, g.year) AS year
+       COALESCE(c.year, g.year, sy.id) AS year, y.closed_at AS year_closed_at, y.name AS year_name
 FROM lesson l
 JOIN subject s ON s.id = l.subject
 LEFT JOIN school_class c ON c.id = l.school_class
 LEFT JOIN study_group g ON g.id = l.study_group
 LEFT JOIN school_class gc ON gc.id = g.school_class
+LEFT JOIN academic_year sy ON l.student IS NOT NULL AND sy.starts_on <= l.on_date AND sy.ends_on >= l.on_date
+LEFT JOIN academic_year y ON y.id = COALESCE(c.year, g.year, sy.id)
 WHERE l.id = {}
 """
 

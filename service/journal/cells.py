@@ -1,0 +1,252 @@
+"""Writing a journal cell — one student at one lesson: attendance and the marks of the lesson
+(R-ATT-1, R-GRADE-1, R-GRADE-4, R-SEC-3). The one place that writes ``attendance`` and
+``grade`` rows; the grid's saves, the lesson's attendance list, the JSON API and approved
+corrections all come here.
+
+Every rule is checked here, not in a route: the viewer writes this lesson (``may_write``), the
+year is open, the lesson took place and is not cancelled, the student belonged to the class or
+group that day (order book, home schooling), every mark is one of the journal's grading system,
+nobody changed the cell since the writer saw it (``was``: the later of two teachers sees the
+conflict and nothing is overwritten), and the lesson's lock: freely within the school's days,
+later with a reason, or — where the school asks — as a correction awaiting a deputy head.
+
+A cell is serialised by an advisory lock on PostgreSQL (``cell:<lesson>:<student>``) and by
+SQLite's write lock; its audit row (``object_type`` "cell", ``object_id`` "<lesson>:<student>",
+old and new text, reason) is the cell's history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from service import forms
+from service.accounts.viewer import Viewer
+from service.audit.log import record
+from service.db import atomic
+from service.errors import NotFound, Refused
+from service.journal import access, rules
+from service.journal.tables import Attendance, Correction, Grade
+from service.timetable.tables import Lesson
+
+REASON_MAX = 1000
+
+
+class Conflict(Refused):
+    """Someone changed the cell after the writer saw it; ``current`` is what it holds now."""
+
+    def __init__(self, message: str, current: str):
+        super().__init__(message, field="value")
+        self.current = current
+
+
+class NeedReason(Refused):
+    """The lesson is locked: the change needs a reason (``need`` "reason") or will go to a
+    deputy head for approval with it (``need`` "approval")."""
+
+    def __init__(self, message: str, need: str):
+        super().__init__(message, field="reason")
+        self.need = need
+
+
+@dataclass
+class Saved:
+    """What a save did: ``state`` "saved", "same" (nothing to change) or "pending" (a correction
+    awaits approval, ``correction`` its id); ``text`` what the cell shows now."""
+
+    text: str
+    state: str
+    correction: int | None = None
+
+
+@dataclass
+class LessonContext:
+    """What every cell of one lesson needs, read once (a whole lesson's attendance reuses it)."""
+
+    lesson: dict
+    system: rules.System
+    state: str  # rules.FREE | REASON | APPROVAL
+    spans: dict[int, list] = field(default_factory=dict)
+    work_kind: int = 0
+    weight: Decimal = Decimal(1)
+
+
+def check_reason(reason: str) -> str:
+    return forms.value(forms.Text("Причина исправления", REASON_MAX), reason or "", "reason")
+
+
+async def lesson_context(viewer: Viewer, lesson_id: int, *, approved: bool = False) -> LessonContext:
+    """Read and check what a write to any cell of the lesson depends on. A lesson the viewer does
+    not write is «not found» (its id tells nothing)."""
+    lesson = await access.lesson(lesson_id)
+    if not approved and not await access.may_write(viewer, lesson):
+        raise NotFound()
+    if lesson["year_closed_at"] is not None:
+        raise Refused(f"Учебный год {lesson['year_name']} закрыт: его журнал только для чтения")
+    rules.check_gradable(lesson["on_date"], access.school_today(), bool(lesson["cancelled"]))
+    ref = access.ref_of_lesson(lesson)
+    if ref is None:  # an individual lesson of home schooling: its one student
+        spans = {lesson["student"]: [(lesson["on_date"], lesson["on_date"])]}
+    else:
+        spans = await access.members(ref, lesson["on_date"], lesson["on_date"])
+    system = await access.system_for(lesson["year"], lesson["grade"] or 1, lesson["subject"],
+                                     lesson["group_kind"])
+    state = rules.FREE if approved else await access.lock_state(lesson, access.school_today())
+    kind = await Lesson.raw(
+        "SELECT id, weight FROM work_kind WHERE id = COALESCE("
+        "(SELECT work_kind FROM lesson_entry WHERE lesson = {}), "
+        "(SELECT id FROM work_kind WHERE active ORDER BY position, id LIMIT 1))", lesson_id).run()
+    return LessonContext(lesson=lesson, system=system, state=state, spans=spans,
+                         work_kind=kind[0]["id"], weight=Decimal(str(kind[0]["weight"])))
+
+
+async def current(lesson_id: int, student: int) -> tuple[dict | None, list[dict]]:
+    """The cell as stored: its attendance row (or none) and its grades in order."""
+    att = await Lesson.raw("SELECT id, kind FROM attendance WHERE lesson = {} AND student = {}",
+                           lesson_id, student).run()
+    grades = await Lesson.raw(
+        "SELECT id, mark, value, position FROM grade WHERE lesson = {} AND student = {} "
+        "AND removed_at IS NULL ORDER BY position, id", lesson_id, student).run()
+    return (att[0] if att else None), grades
+
+
+def text_of(att: dict | None, grades: list[dict]) -> str:
+    return rules.cell_text(att["kind"] if att else None, [g["mark"] for g in grades])
+
+
+async def do_save_cell(viewer: Viewer, lesson_id: int, student: int, typed: str, *,
+                       was: str | None = None, reason: str = "") -> Saved:
+    """Save what was typed into a cell (see the module's rules). ``was``: the text the writer
+    saw (none: do not check). Refusals raise ``Refused`` (``Conflict``, ``NeedReason``)."""
+    reason = check_reason(reason)
+    async with atomic():
+        ctx = await lesson_context(viewer, lesson_id)
+        return await write_cell(viewer, ctx, student, typed, was=was, reason=reason)
+
+
+async def do_save_attendance(viewer: Viewer, lesson_id: int, marks: dict[int, str | None], *,
+                             reason: str = "") -> dict[int, Saved]:
+    """The attendance of a whole lesson at once (the lesson page's list): ``marks`` maps each
+    student to an attendance kind (none: present); their marks stay. One transaction: a refusal
+    for one student saves nobody."""
+    reason = check_reason(reason)
+    for kind in marks.values():
+        if kind is not None and kind not in rules.ATTENDANCE:
+            raise Refused("Неизвестная отметка посещаемости", field="attendance")
+    done: dict[int, Saved] = {}
+    async with atomic():
+        ctx = await lesson_context(viewer, lesson_id)
+        for student, kind in marks.items():
+            done[student] = await write_cell(viewer, ctx, student, "", reason=reason,
+                                             attendance_only=(kind,))
+    return done
+
+
+async def write_cell(viewer: Viewer, ctx: LessonContext, student: int, typed: str, *,
+                     was: str | None = None, reason: str = "", correction: int | None = None,
+                     attendance_only: tuple[str | None] | None = None) -> Saved:
+    """Inside the caller's transaction, after :func:`lesson_context`. With ``attendance_only``
+    (a 1-tuple of a kind or None) the cell keeps its marks and takes that attendance."""
+    lesson = ctx.lesson
+    day = lesson["on_date"]
+    if not access.belongs(ctx.spans.get(student, []), day):
+        raise Refused(f"{await _name(student)} не учился(-ась) в "
+                      f"{lesson['group_name'] or lesson['class_name'] or 'этом журнале'} "
+                      f"{day:%d.%m.%Y}: отметки за этот урок не ставятся", field="student")
+    if attendance_only is None:
+        cell = rules.parse_cell(typed, ctx.system)
+    await access.lock(f"cell:{lesson['id']}:{student}")
+    att, grades = await current(lesson["id"], student)
+    old = text_of(att, grades)
+    if attendance_only is not None:
+        typed = rules.cell_text(attendance_only[0], [g["mark"] for g in grades])
+        cell = rules.Cell(attendance_only[0], tuple((g["mark"], g["value"]) for g in grades))
+    if was is not None and was.strip() != old:
+        raise Conflict(f"Клетку уже изменили: сейчас в ней «{old or 'пусто'}». Ваша запись "
+                       f"«{typed.strip() or 'пусто'}» не сохранена — проверьте и введите снова", old)
+    attendance = cell.attendance
+    if attendance == "absent":
+        attendance = await _note_reason(student, day) or "absent"
+    new = rules.cell_text(attendance, [m for m, _ in cell.marks])
+    if new == old:
+        return Saved(old, "same")
+    if ctx.state != rules.FREE and correction is None:
+        if not reason:
+            need = "approval" if ctx.state == rules.APPROVAL else "reason"
+            raise NeedReason("Урок закрыт для свободного исправления: укажите причину"
+                             + (" — исправление уйдёт на утверждение заместителю директора"
+                                if need == "approval" else ""), need)
+        if ctx.state == rules.APPROVAL and not viewer.can("journal.approve"):
+            return await _ask(viewer, lesson, student, old, new, typed, reason)
+    now = access.now()
+    if (att["kind"] if att else None) != attendance:
+        if att is None:
+            await Attendance.insert(Attendance(lesson=lesson["id"], student=student, kind=attendance,
+                                               updated_at=now, updated_by=viewer.person_id)).run()
+        elif attendance is None:
+            await Lesson.raw("DELETE FROM attendance WHERE id = {}", att["id"]).run()
+        else:
+            await Attendance.update({Attendance.kind: attendance, Attendance.updated_at: now,
+                                     Attendance.updated_by: viewer.person_id}).where(
+                Attendance.id == att["id"]).run()
+    for i, (mark, value) in enumerate(cell.marks):
+        if i < len(grades):
+            if grades[i]["mark"] != mark:
+                await Grade.update({Grade.mark: mark, Grade.value: value, Grade.updated_at: now,
+                                    Grade.system: ctx.system.id}).where(Grade.id == grades[i]["id"]).run()
+        else:
+            await Grade.insert(Grade(lesson=lesson["id"], student=student, system=ctx.system.id,
+                                     work_kind=ctx.work_kind, mark=mark, value=value,
+                                     weight=ctx.weight, position=i, created_at=now,
+                                     created_by=viewer.person_id, updated_at=now)).run()
+    gone = [g["id"] for g in grades[len(cell.marks):]]
+    if gone:
+        await Grade.update({Grade.removed_at: now}).where(Grade.id.is_in(gone)).run()
+    await access.mark_has_records(lesson["id"])
+    note = {"lesson": f"{day:%d.%m.%Y} № {lesson['number']}", "text": new}
+    if correction is not None:
+        note["correction"] = correction
+    await record(viewer.actor, "journal.cell_saved", "cell", access.cell_id(lesson["id"], student),
+                 old={"text": old}, new=note, reason=reason)
+    return Saved(new, "saved")
+
+
+async def _ask(viewer: Viewer, lesson: dict, student: int, old: str, new: str, typed: str,
+               reason: str) -> Saved:
+    pending = await Lesson.raw(
+        "SELECT id FROM correction WHERE target = 'cell' AND lesson = {} AND student = {} "
+        "AND status = 'pending'", lesson["id"], student).run()
+    if pending:
+        raise Refused(f"Исправление этой клетки (№ {pending[0]['id']}) уже ждёт утверждения",
+                      field="value")
+    row = (await Correction.insert(Correction(
+        target="cell", lesson=lesson["id"], student=student, old_text=old, new_text=new,
+        payload=json.dumps({"typed": typed}, ensure_ascii=False), reason=reason,
+        requested_at=access.now(), requested_by=viewer.person_id))
+        .returning(Correction.id).run())[0]["id"]
+    await record(viewer.actor, "journal.correction_asked", "cell", access.cell_id(lesson["id"], student),
+                 old={"text": old}, new={"text": new, "correction": row}, reason=reason)
+    return Saved(old, "pending", row)
+
+
+async def apply_cell_correction(approver: Viewer, correction: dict) -> Saved:
+    """Inside the approving transaction: write an approved cell correction as asked, if the cell
+    still holds what it held when it was asked (otherwise ``Conflict``). The audit row names the
+    approver and the correction; the teacher's reason is its reason."""
+    ctx = await lesson_context(approver, correction["lesson"], approved=True)
+    typed = json.loads(correction["payload"])["typed"]
+    return await write_cell(approver, ctx, correction["student"], typed, was=correction["old_text"],
+                            reason=correction["reason"], correction=correction["id"])
+
+
+async def _note_reason(student: int, day) -> str | None:
+    """The reason a class teacher recorded for the student's whole day (a note), if any."""
+    rows = await Lesson.raw(
+        "SELECT kind FROM absence_note WHERE student = {} AND starts_on <= {} AND ends_on >= {} "
+        "AND removed_at IS NULL ORDER BY id DESC LIMIT 1", student, day, day).run()
+    return rows[0]["kind"] if rows else None
+
+
+async def _name(person: int) -> str:
+    rows = await Lesson.raw("SELECT last_name, first_name FROM person WHERE id = {}", person).run()
+    return f"{rows[0]['last_name']} {rows[0]['first_name']}" if rows else "Этот ученик"
