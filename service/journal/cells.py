@@ -26,7 +26,7 @@ from service.audit.log import record
 from service.db import atomic
 from service.errors import NotFound, Refused
 from service.journal import access, rules
-from service.journal.tables import Attendance, Correction, Grade
+from service.journal.tables import Attendance, Correction, Grade, LessonEntry
 from service.timetable.tables import Lesson
 
 REASON_MAX = 1000
@@ -139,7 +139,19 @@ async def do_save_attendance(viewer: Viewer, lesson_id: int, marks: dict[int, st
         for student, kind in marks.items():
             done[student] = await write_cell(viewer, ctx, student, "", reason=reason,
                                              attendance_only=(kind,))
+        await _attendance_taken(lesson_id, viewer.person_id)
     return done
+
+
+async def _attendance_taken(lesson_id: int, person: int | None) -> None:
+    """Note that the lesson's attendance was taken (the reminder stops asking)."""
+    now = access.now()
+    updated = await Lesson.raw("UPDATE lesson_entry SET attendance_at = {} WHERE lesson = {} RETURNING id",
+                               now, lesson_id).run()
+    if not updated:
+        await LessonEntry.insert(LessonEntry(lesson=lesson_id, attendance_at=now, updated_at=now,
+                                             updated_by=person)).run()
+    await access.mark_has_records(lesson_id)
 
 
 async def write_cell(viewer: Viewer, ctx: LessonContext, student: int, typed: str, *,

@@ -157,7 +157,8 @@ class PlanItem(Table, tablename="plan_item"):
 class LessonEntry(Table, tablename="lesson_entry"):
     """The lesson log line («страница учёта проведённых занятий»): topic (typed or the thematic
     plan's item), material covered, homework for everyone, the teacher's comment, and the kind
-    of work new grades of this lesson get (e.g. the whole class wrote a test)."""
+    of work new grades of this lesson get (e.g. the whole class wrote a test), and when the
+    teacher took the lesson's attendance (everyone present leaves no attendance row)."""
 
     lesson = ForeignKey(Lesson, on_delete=RESTRICT, unique=True)
     topic = Text(default="")
@@ -166,6 +167,7 @@ class LessonEntry(Table, tablename="lesson_entry"):
     homework = Text(default="")
     comment = Text(default="")
     work_kind = ForeignKey(WorkKind, on_delete=RESTRICT, null=True, default=None)
+    attendance_at = Timestamptz(null=True, default=None)  # when the lesson's attendance was taken
     updated_at = Timestamptz()
     updated_by = ForeignKey(Person, on_delete=RESTRICT, null=True, default=None)
     version = Integer(default=1)

@@ -193,6 +193,10 @@ async def forwards():
     )
 
     manager.add_table(
+        class_name="Attendance", tablename="attendance", schema=None, columns=None
+    )
+
+    manager.add_table(
         class_name="AbsenceNote",
         tablename="absence_note",
         schema=None,
@@ -200,8 +204,26 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="PeriodClosing",
-        tablename="period_closing",
+        class_name="WorkKind", tablename="work_kind", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="GradingSystem",
+        tablename="grading_system",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="GradingRule",
+        tablename="grading_rule",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="HomeworkFile",
+        tablename="homework_file",
         schema=None,
         columns=None,
     )
@@ -211,12 +233,8 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="Grade", tablename="grade", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="HomeworkFile",
-        tablename="homework_file",
+        class_name="GradingMark",
+        tablename="grading_mark",
         schema=None,
         columns=None,
     )
@@ -229,27 +247,6 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="GradingSystem",
-        tablename="grading_system",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="IndividualHomework",
-        tablename="homework_individual",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="GradingMark",
-        tablename="grading_mark",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
         class_name="LessonEntry",
         tablename="lesson_entry",
         schema=None,
@@ -257,18 +254,7 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="Correction", tablename="correction", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="GradingRule",
-        tablename="grading_rule",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="WorkKind", tablename="work_kind", schema=None, columns=None
+        class_name="Grade", tablename="grade", schema=None, columns=None
     )
 
     manager.add_table(
@@ -286,7 +272,21 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="Attendance", tablename="attendance", schema=None, columns=None
+        class_name="PeriodClosing",
+        tablename="period_closing",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="IndividualHomework",
+        tablename="homework_individual",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="Correction", tablename="correction", schema=None, columns=None
     )
 
     manager.add_column(
@@ -656,6 +656,164 @@ async def forwards():
     )
 
     manager.add_column(
+        table_class_name="Attendance",
+        tablename="attendance",
+        column_name="lesson",
+        db_column_name="lesson",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Lesson,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Attendance",
+        tablename="attendance",
+        column_name="student",
+        db_column_name="student",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Person,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Attendance",
+        tablename="attendance",
+        column_name="kind",
+        db_column_name="kind",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 10,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Attendance",
+        tablename="attendance",
+        column_name="minutes",
+        db_column_name="minutes",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Attendance",
+        tablename="attendance",
+        column_name="note",
+        db_column_name="note",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 300,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Attendance",
+        tablename="attendance",
+        column_name="updated_at",
+        db_column_name="updated_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Attendance",
+        tablename="attendance",
+        column_name="updated_by",
+        db_column_name="updated_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Person,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
         table_class_name="AbsenceNote",
         tablename="absence_note",
         column_name="student",
@@ -832,128 +990,36 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PeriodClosing",
-        tablename="period_closing",
-        column_name="period",
-        db_column_name="period",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": StudyPeriod,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PeriodClosing",
-        tablename="period_closing",
-        column_name="closed_at",
-        db_column_name="closed_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PeriodClosing",
-        tablename="period_closing",
-        column_name="closed_by",
-        db_column_name="closed_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Person,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PeriodClosing",
-        tablename="period_closing",
-        column_name="reopened_at",
-        db_column_name="reopened_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PeriodClosing",
-        tablename="period_closing",
-        column_name="reopened_by",
-        db_column_name="reopened_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Person,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PeriodClosing",
-        tablename="period_closing",
-        column_name="reason",
-        db_column_name="reason",
+        table_class_name="WorkKind",
+        tablename="work_kind",
+        column_name="name",
+        db_column_name="name",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 1000,
+            "length": 60,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="WorkKind",
+        tablename="work_kind",
+        column_name="short",
+        db_column_name="short",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 8,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -968,21 +1034,19 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PlanItem",
-        tablename="plan_item",
-        column_name="plan",
-        db_column_name="plan",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        table_class_name="WorkKind",
+        tablename="work_kind",
+        column_name="weight",
+        db_column_name="weight",
+        column_class_name="Numeric",
+        column_class=Numeric,
         params={
-            "references": ThematicPlan,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
+            "default": decimal.Decimal("0"),
+            "digits": (4, 2),
+            "null": False,
             "primary_key": False,
             "unique": False,
-            "index": True,
+            "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
@@ -992,10 +1056,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PlanItem",
-        tablename="plan_item",
-        column_name="number",
-        db_column_name="number",
+        table_class_name="WorkKind",
+        tablename="work_kind",
+        column_name="position",
+        db_column_name="position",
         column_class_name="Integer",
         column_class=Integer,
         params={
@@ -1013,14 +1077,57 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PlanItem",
-        tablename="plan_item",
-        column_name="topic",
-        db_column_name="topic",
+        table_class_name="WorkKind",
+        tablename="work_kind",
+        column_name="active",
+        db_column_name="active",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": True,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GradingSystem",
+        tablename="grading_system",
+        column_name="code",
+        db_column_name="code",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 500,
+            "length": 20,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GradingSystem",
+        tablename="grading_system",
+        column_name="name",
+        db_column_name="name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -1035,14 +1142,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PlanItem",
-        tablename="plan_item",
-        column_name="hours",
-        db_column_name="hours",
-        column_class_name="Integer",
-        column_class=Integer,
+        table_class_name="GradingSystem",
+        tablename="grading_system",
+        column_name="kind",
+        db_column_name="kind",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "default": 1,
+            "length": 8,
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -1056,15 +1164,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PlanItem",
-        tablename="plan_item",
-        column_name="planned_on",
-        db_column_name="planned_on",
-        column_class_name="Date",
-        column_class=Date,
+        table_class_name="GradingSystem",
+        tablename="grading_system",
+        column_name="low",
+        db_column_name="low",
+        column_class_name="Integer",
+        column_class=Integer,
         params={
-            "default": None,
-            "null": True,
+            "default": 0,
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -1077,18 +1185,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Grade",
-        tablename="grade",
-        column_name="lesson",
-        db_column_name="lesson",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        table_class_name="GradingSystem",
+        tablename="grading_system",
+        column_name="high",
+        db_column_name="high",
+        column_class_name="Integer",
+        column_class=Integer,
         params={
-            "references": Lesson,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
+            "default": 0,
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -1101,14 +1206,98 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Grade",
-        tablename="grade",
-        column_name="student",
-        db_column_name="student",
+        table_class_name="GradingSystem",
+        tablename="grading_system",
+        column_name="pass_from",
+        db_column_name="pass_from",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GradingSystem",
+        tablename="grading_system",
+        column_name="builtin",
+        db_column_name="builtin",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GradingSystem",
+        tablename="grading_system",
+        column_name="active",
+        db_column_name="active",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": True,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GradingSystem",
+        tablename="grading_system",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GradingRule",
+        tablename="grading_rule",
+        column_name="year",
+        db_column_name="year",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": Person,
+            "references": AcademicYear,
             "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
@@ -1125,8 +1314,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Grade",
-        tablename="grade",
+        table_class_name="GradingRule",
+        tablename="grading_rule",
         column_name="system",
         db_column_name="system",
         column_class_name="ForeignKey",
@@ -1149,14 +1338,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Grade",
-        tablename="grade",
-        column_name="work_kind",
-        db_column_name="work_kind",
+        table_class_name="GradingRule",
+        tablename="grading_rule",
+        column_name="subject",
+        db_column_name="subject",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": WorkKind,
+            "references": Subject,
             "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
@@ -1173,80 +1362,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Grade",
-        tablename="grade",
-        column_name="mark",
-        db_column_name="mark",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 8,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Grade",
-        tablename="grade",
-        column_name="value",
-        db_column_name="value",
-        column_class_name="Numeric",
-        column_class=Numeric,
-        params={
-            "default": None,
-            "digits": (6, 2),
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Grade",
-        tablename="grade",
-        column_name="weight",
-        db_column_name="weight",
-        column_class_name="Numeric",
-        column_class=Numeric,
-        params={
-            "default": decimal.Decimal("0"),
-            "digits": (4, 2),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Grade",
-        tablename="grade",
-        column_name="position",
-        db_column_name="position",
+        table_class_name="GradingRule",
+        tablename="grading_rule",
+        column_name="grade_from",
+        db_column_name="grade_from",
         column_class_name="Integer",
         column_class=Integer,
         params={
-            "default": 0,
+            "default": 1,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -1260,102 +1383,37 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Grade",
-        tablename="grade",
-        column_name="comment",
-        db_column_name="comment",
-        column_class_name="Text",
-        column_class=Text,
+        table_class_name="GradingRule",
+        tablename="grading_rule",
+        column_name="grade_to",
+        db_column_name="grade_to",
+        column_class_name="Integer",
+        column_class=Integer,
         params={
+            "default": 11,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GradingRule",
+        tablename="grading_rule",
+        column_name="group_kinds",
+        db_column_name="group_kinds",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
             "default": "",
             "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Grade",
-        tablename="grade",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Grade",
-        tablename="grade",
-        column_name="created_by",
-        db_column_name="created_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Person,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Grade",
-        tablename="grade",
-        column_name="updated_at",
-        db_column_name="updated_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Grade",
-        tablename="grade",
-        column_name="removed_at",
-        db_column_name="removed_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -1569,15 +1627,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="GradeConversion",
-        tablename="grade_conversion",
-        column_name="source",
-        db_column_name="source",
+        table_class_name="PlanItem",
+        tablename="plan_item",
+        column_name="plan",
+        db_column_name="plan",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": GradingSystem,
-            "on_delete": OnDelete.cascade,
+            "references": ThematicPlan,
+            "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
             "null": True,
@@ -1593,166 +1651,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="GradeConversion",
-        tablename="grade_conversion",
-        column_name="target",
-        db_column_name="target",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": GradingSystem,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradeConversion",
-        tablename="grade_conversion",
-        column_name="low",
-        db_column_name="low",
-        column_class_name="Numeric",
-        column_class=Numeric,
-        params={
-            "default": decimal.Decimal("0"),
-            "digits": (6, 2),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradeConversion",
-        tablename="grade_conversion",
-        column_name="high",
-        db_column_name="high",
-        column_class_name="Numeric",
-        column_class=Numeric,
-        params={
-            "default": decimal.Decimal("0"),
-            "digits": (6, 2),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradeConversion",
-        tablename="grade_conversion",
-        column_name="mark",
-        db_column_name="mark",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 8,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradingSystem",
-        tablename="grading_system",
-        column_name="code",
-        db_column_name="code",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 20,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": True,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradingSystem",
-        tablename="grading_system",
-        column_name="name",
-        db_column_name="name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradingSystem",
-        tablename="grading_system",
-        column_name="kind",
-        db_column_name="kind",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 8,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradingSystem",
-        tablename="grading_system",
-        column_name="low",
-        db_column_name="low",
+        table_class_name="PlanItem",
+        tablename="plan_item",
+        column_name="number",
+        db_column_name="number",
         column_class_name="Integer",
         column_class=Integer,
         params={
@@ -1770,166 +1672,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="GradingSystem",
-        tablename="grading_system",
-        column_name="high",
-        db_column_name="high",
-        column_class_name="Integer",
-        column_class=Integer,
+        table_class_name="PlanItem",
+        tablename="plan_item",
+        column_name="topic",
+        db_column_name="topic",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradingSystem",
-        tablename="grading_system",
-        column_name="pass_from",
-        db_column_name="pass_from",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradingSystem",
-        tablename="grading_system",
-        column_name="builtin",
-        db_column_name="builtin",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradingSystem",
-        tablename="grading_system",
-        column_name="active",
-        db_column_name="active",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": True,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradingSystem",
-        tablename="grading_system",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="IndividualHomework",
-        tablename="homework_individual",
-        column_name="lesson",
-        db_column_name="lesson",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Lesson,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="IndividualHomework",
-        tablename="homework_individual",
-        column_name="student",
-        db_column_name="student",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Person,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="IndividualHomework",
-        tablename="homework_individual",
-        column_name="text",
-        db_column_name="text",
-        column_class_name="Text",
-        column_class=Text,
-        params={
+            "length": 500,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -1944,14 +1694,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="IndividualHomework",
-        tablename="homework_individual",
-        column_name="updated_at",
-        db_column_name="updated_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
+        table_class_name="PlanItem",
+        tablename="plan_item",
+        column_name="hours",
+        db_column_name="hours",
+        column_class_name="Integer",
+        column_class=Integer,
         params={
-            "default": TimestamptzNow(),
+            "default": 1,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -1965,12 +1715,12 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="IndividualHomework",
-        tablename="homework_individual",
-        column_name="removed_at",
-        db_column_name="removed_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
+        table_class_name="PlanItem",
+        tablename="plan_item",
+        column_name="planned_on",
+        db_column_name="planned_on",
+        column_class_name="Date",
+        column_class=Date,
         params={
             "default": None,
             "null": True,
@@ -2105,6 +1855,120 @@ async def forwards():
         column_class=Integer,
         params={
             "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GradeConversion",
+        tablename="grade_conversion",
+        column_name="source",
+        db_column_name="source",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": GradingSystem,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GradeConversion",
+        tablename="grade_conversion",
+        column_name="target",
+        db_column_name="target",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": GradingSystem,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GradeConversion",
+        tablename="grade_conversion",
+        column_name="low",
+        db_column_name="low",
+        column_class_name="Numeric",
+        column_class=Numeric,
+        params={
+            "default": decimal.Decimal("0"),
+            "digits": (6, 2),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GradeConversion",
+        tablename="grade_conversion",
+        column_name="high",
+        db_column_name="high",
+        column_class_name="Numeric",
+        column_class=Numeric,
+        params={
+            "default": decimal.Decimal("0"),
+            "digits": (6, 2),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="GradeConversion",
+        tablename="grade_conversion",
+        column_name="mark",
+        db_column_name="mark",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 8,
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -2276,6 +2140,27 @@ async def forwards():
     manager.add_column(
         table_class_name="LessonEntry",
         tablename="lesson_entry",
+        column_name="attendance_at",
+        db_column_name="attendance_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LessonEntry",
+        tablename="lesson_entry",
         column_name="updated_at",
         db_column_name="updated_at",
         column_class_name="Timestamptz",
@@ -2340,30 +2225,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
-        column_name="target",
-        db_column_name="target",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 10,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
+        table_class_name="Grade",
+        tablename="grade",
         column_name="lesson",
         db_column_name="lesson",
         column_class_name="ForeignKey",
@@ -2376,7 +2239,7 @@ async def forwards():
             "null": True,
             "primary_key": False,
             "unique": False,
-            "index": True,
+            "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
@@ -2386,8 +2249,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
+        table_class_name="Grade",
+        tablename="grade",
         column_name="student",
         db_column_name="student",
         column_class_name="ForeignKey",
@@ -2400,159 +2263,6 @@ async def forwards():
             "null": True,
             "primary_key": False,
             "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
-        column_name="final",
-        db_column_name="final",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": FinalGrade,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
-        column_name="field",
-        db_column_name="field",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 20,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
-        column_name="old_text",
-        db_column_name="old_text",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
-        column_name="new_text",
-        db_column_name="new_text",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
-        column_name="payload",
-        db_column_name="payload",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
-        column_name="reason",
-        db_column_name="reason",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 1000,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
-        column_name="status",
-        db_column_name="status",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 10,
-            "default": "pending",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
             "index": True,
             "index_method": IndexMethod.btree,
             "choices": None,
@@ -2563,144 +2273,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
-        column_name="requested_at",
-        db_column_name="requested_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
-        column_name="requested_by",
-        db_column_name="requested_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Person,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
-        column_name="decided_at",
-        db_column_name="decided_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
-        column_name="decided_by",
-        db_column_name="decided_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Person,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Correction",
-        tablename="correction",
-        column_name="decision_note",
-        db_column_name="decision_note",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 1000,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradingRule",
-        tablename="grading_rule",
-        column_name="year",
-        db_column_name="year",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": AcademicYear,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradingRule",
-        tablename="grading_rule",
+        table_class_name="Grade",
+        tablename="grade",
         column_name="system",
         db_column_name="system",
         column_class_name="ForeignKey",
@@ -2723,14 +2297,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="GradingRule",
-        tablename="grading_rule",
-        column_name="subject",
-        db_column_name="subject",
+        table_class_name="Grade",
+        tablename="grade",
+        column_name="work_kind",
+        db_column_name="work_kind",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": Subject,
+            "references": WorkKind,
             "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
@@ -2747,96 +2321,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="GradingRule",
-        tablename="grading_rule",
-        column_name="grade_from",
-        db_column_name="grade_from",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 1,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradingRule",
-        tablename="grading_rule",
-        column_name="grade_to",
-        db_column_name="grade_to",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 11,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="GradingRule",
-        tablename="grading_rule",
-        column_name="group_kinds",
-        db_column_name="group_kinds",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="WorkKind",
-        tablename="work_kind",
-        column_name="name",
-        db_column_name="name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 60,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": True,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="WorkKind",
-        tablename="work_kind",
-        column_name="short",
-        db_column_name="short",
+        table_class_name="Grade",
+        tablename="grade",
+        column_name="mark",
+        db_column_name="mark",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
@@ -2855,8 +2343,30 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="WorkKind",
-        tablename="work_kind",
+        table_class_name="Grade",
+        tablename="grade",
+        column_name="value",
+        db_column_name="value",
+        column_class_name="Numeric",
+        column_class=Numeric,
+        params={
+            "default": None,
+            "digits": (6, 2),
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Grade",
+        tablename="grade",
         column_name="weight",
         db_column_name="weight",
         column_class_name="Numeric",
@@ -2877,8 +2387,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="WorkKind",
-        tablename="work_kind",
+        table_class_name="Grade",
+        tablename="grade",
         column_name="position",
         db_column_name="position",
         column_class_name="Integer",
@@ -2898,15 +2408,102 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="WorkKind",
-        tablename="work_kind",
-        column_name="active",
-        db_column_name="active",
-        column_class_name="Boolean",
-        column_class=Boolean,
+        table_class_name="Grade",
+        tablename="grade",
+        column_name="comment",
+        db_column_name="comment",
+        column_class_name="Text",
+        column_class=Text,
         params={
-            "default": True,
+            "default": "",
             "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Grade",
+        tablename="grade",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Grade",
+        tablename="grade",
+        column_name="created_by",
+        db_column_name="created_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Person,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Grade",
+        tablename="grade",
+        column_name="updated_at",
+        db_column_name="updated_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Grade",
+        tablename="grade",
+        column_name="removed_at",
+        db_column_name="removed_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -3359,14 +2956,59 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Attendance",
-        tablename="attendance",
-        column_name="lesson",
-        db_column_name="lesson",
+        table_class_name="PeriodClosing",
+        tablename="period_closing",
+        column_name="period",
+        db_column_name="period",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": Lesson,
+            "references": StudyPeriod,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PeriodClosing",
+        tablename="period_closing",
+        column_name="closed_at",
+        db_column_name="closed_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PeriodClosing",
+        tablename="period_closing",
+        column_name="closed_by",
+        db_column_name="closed_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Person,
             "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
@@ -3383,8 +3025,99 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Attendance",
-        tablename="attendance",
+        table_class_name="PeriodClosing",
+        tablename="period_closing",
+        column_name="reopened_at",
+        db_column_name="reopened_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PeriodClosing",
+        tablename="period_closing",
+        column_name="reopened_by",
+        db_column_name="reopened_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Person,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PeriodClosing",
+        tablename="period_closing",
+        column_name="reason",
+        db_column_name="reason",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 1000,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="IndividualHomework",
+        tablename="homework_individual",
+        column_name="lesson",
+        db_column_name="lesson",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Lesson,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="IndividualHomework",
+        tablename="homework_individual",
         column_name="student",
         db_column_name="student",
         column_class_name="ForeignKey",
@@ -3407,14 +3140,13 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Attendance",
-        tablename="attendance",
-        column_name="kind",
-        db_column_name="kind",
-        column_class_name="Varchar",
-        column_class=Varchar,
+        table_class_name="IndividualHomework",
+        tablename="homework_individual",
+        column_name="text",
+        db_column_name="text",
+        column_class_name="Text",
+        column_class=Text,
         params={
-            "length": 10,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -3429,51 +3161,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Attendance",
-        tablename="attendance",
-        column_name="minutes",
-        db_column_name="minutes",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Attendance",
-        tablename="attendance",
-        column_name="note",
-        db_column_name="note",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 300,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Attendance",
-        tablename="attendance",
+        table_class_name="IndividualHomework",
+        tablename="homework_individual",
         column_name="updated_at",
         db_column_name="updated_at",
         column_class_name="Timestamptz",
@@ -3493,10 +3182,77 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Attendance",
-        tablename="attendance",
-        column_name="updated_by",
-        db_column_name="updated_by",
+        table_class_name="IndividualHomework",
+        tablename="homework_individual",
+        column_name="removed_at",
+        db_column_name="removed_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="target",
+        db_column_name="target",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 10,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="lesson",
+        db_column_name="lesson",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Lesson,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="student",
+        db_column_name="student",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
@@ -3505,6 +3261,271 @@ async def forwards():
             "on_update": OnUpdate.cascade,
             "target_column": None,
             "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="final",
+        db_column_name="final",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": FinalGrade,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="field",
+        db_column_name="field",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 20,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="old_text",
+        db_column_name="old_text",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="new_text",
+        db_column_name="new_text",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="payload",
+        db_column_name="payload",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="reason",
+        db_column_name="reason",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 1000,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="status",
+        db_column_name="status",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 10,
+            "default": "pending",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="requested_at",
+        db_column_name="requested_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="requested_by",
+        db_column_name="requested_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Person,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="decided_at",
+        db_column_name="decided_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="decided_by",
+        db_column_name="decided_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Person,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Correction",
+        tablename="correction",
+        column_name="decision_note",
+        db_column_name="decision_note",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 1000,
+            "default": "",
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,
