@@ -563,7 +563,7 @@ def cmd_import(args, settings) -> int:
     from service.audit.log import Actor
     from service.errors import Refused
     from service.exchange.actions import ImportRefused, do_import, preview_file
-    from service.exchange.readers import MAX_BYTES
+    from service.readers import MAX_BYTES
 
     try:
         chosen = _columns(args.column)

@@ -16,12 +16,12 @@ from service.exchange.mapping import FIELDS as EXCHANGE_FIELDS
 from service.exchange.mapping import KIND_NAMES as EXCHANGE_KINDS
 from service.exchange.preview import Lookups as ExchangeLookups
 from service.exchange.preview import build_preview as exchange_preview
-from service.exchange.readers import Table as ExchangeTable
 from service.ops.maintenance import STATUS_RU
 from service.ops.rules import MonthAvailability, RunSummary, alarms
 from service.orders.actions import KIND_NAMES
 from service.orders.routes import FORMS as ORDER_FORMS
 from service.portal.readiness import Item
+from service.readers import Table as ExchangeTable
 from service.web import TEMPLATES_DIR, jinja, render_pdf
 from tests.journal.contexts import CONTEXTS as JOURNAL_CONTEXTS
 from tests.journal.contexts import PARTIALS as JOURNAL_PARTIALS

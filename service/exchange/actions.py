@@ -20,8 +20,8 @@ from service.errors import Refused
 from service.exchange import queries
 from service.exchange.mapping import KINDS
 from service.exchange.preview import Preview, build_preview
-from service.exchange.readers import NotReadable, Table, read_table
 from service.people.tables import ParentLink
+from service.readers import NotReadable, Table, read_table
 from service.school.tables import Enrolment, SchoolClass, StaffMember, Subject, TeachingLoad
 
 IMPORT_LOCK_KEY = 0x657A68_0007  # the advisory lock that serialises imports

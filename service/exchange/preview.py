@@ -11,9 +11,9 @@ from typing import Any
 
 from service.exchange import rules
 from service.exchange.mapping import ColumnPlan, find_header, labels, plan_columns
-from service.exchange.readers import Table
 from service.exchange.rules import CellError, clean_text, person_key
 from service.people.rules import fold
+from service.readers import Table
 
 SHOWN_LINES = 200  # lines shown on the page; every error is listed whatever the length
 

@@ -28,7 +28,7 @@ from service.exchange import queries, writers
 from service.exchange.actions import ImportRefused, do_import, preview_file
 from service.exchange.mapping import FIELDS, KIND_NAMES, KINDS
 from service.exchange.preview import SHOWN_LINES, Preview
-from service.exchange.readers import MAX_BYTES
+from service.readers import MAX_BYTES
 from service.settings import get_settings
 from service.web import EXCEPTION_HANDLERS, error_page, render, requires, today
 

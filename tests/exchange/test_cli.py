@@ -8,7 +8,7 @@ import pytest
 
 from service.accounts.tables import Person
 from service.audit.tables import AuditEvent
-from service.exchange.readers import read_table
+from service.readers import read_table
 from service.school.tables import Subject
 from tests.factories import tiny_school
 from tests.test_cli import run

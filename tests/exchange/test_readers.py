@@ -13,7 +13,7 @@ import pytest
 import xlsxwriter
 
 from service.exchange import writers
-from service.exchange.readers import NotReadable, read_table
+from service.readers import NotReadable, read_table
 
 ROWS = [["Список учеников 5А класса на 01.09.2026"], [],
         ["Фамилия", "Имя", "Отчество", "Дата рождения", "Класс"],

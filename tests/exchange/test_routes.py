@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from service.audit.tables import AccessLog, AuditEvent
-from service.exchange.readers import read_table
+from service.readers import read_table
 from service.school.tables import Subject
 from tests.factories import PASSWORD, tiny_school
 from tests.routes import client, csrf_from, sign_in

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from service.exchange import rules
 from service.exchange.mapping import find_header, plan_columns
 from service.exchange.preview import Lookups, build_preview
-from service.exchange.readers import Table
 from service.people.rules import snils_check_digits
+from service.readers import Table
 
 TODAY = date(2026, 11, 27)
 YEAR = {"id": 1, "name": "2026/2027", "starts_on": date(2026, 9, 1), "closed_at": None}

@@ -1,5 +1,6 @@
-"""Files → rows of cells. CSV (UTF-8 with or without BOM, Windows-1251; comma, semicolon or
-tab), XLSX, XLS and ODS (python-calamine). A cell is text, a number, a date or None.
+"""Files → rows of cells, for every import (school lists, thematic plans). CSV (UTF-8 with or
+without BOM, Windows-1251; comma, semicolon or tab), XLSX, XLS and ODS (python-calamine). A cell
+is text, a number, a date or None.
 
 Anything that is not one of these — a picture, a PDF, a Word file, random bytes, text in an
 encoding that cannot be told — is refused with a Russian sentence saying what is wrong."""
