@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from service import db, domains, health
@@ -43,8 +45,10 @@ def create_app(*, database_pool: bool = True) -> Litestar:
     )
     app = Litestar(
         route_handlers=[
-            *domains.routers(),  # each domain declares its routes (service/*/domain.py)
-            health.healthz, health.readyz,
+            # each domain declares its routes (service/*/domain.py); pages stay out of the
+            # OpenAPI schema, which describes only the handlers that say include_in_schema=True
+            Router(path="/", route_handlers=[*domains.routers(), health.healthz, health.readyz],
+                   include_in_schema=False),
             create_static_files_router(path="/static", directories=[static_dir()],
                                        send_as_attachment=False, include_in_schema=False,
                                        cache_control=None),
@@ -54,12 +58,29 @@ def create_app(*, database_pool: bool = True) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[start],
         on_shutdown=[stop],
-        openapi_config=None,
+        openapi_config=_openapi(),
         debug=False,
     )
     # Request ids, security headers, no-store and the log line wrap the whole app, so that
     # the router's 404/405 and CSRF refusals get them too (not just matched routes).
     return around_everything(app)
+
+
+def _openapi() -> OpenAPIConfig:
+    """The JSON API's schema at /schema/openapi.json and its page at /schema (no CDN: our own
+    page, service/journal/api_docs.py); both public, neither holds data."""
+    from service.journal.api_docs import ApiDocsPage
+
+    return OpenAPIConfig(
+        title="Электронный журнал: программный интерфейс",
+        version="1.0",
+        description=("Запись посещаемости и отметок в журнал для программ школы. Запросы идут от "
+                     "имени вошедшего пользователя (cookie сессии) с заголовком x-csrftoken и "
+                     "подчиняются тем же правилам, что и страницы журнала; отказ — с сообщением "
+                     "по-русски, и ничего не записано."),
+        path="/schema",
+        render_plugins=[ApiDocsPage(), JsonRenderPlugin()],
+    )
 
 
 def _csrf_secret() -> str:

@@ -7,7 +7,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from service.accounts.queries import viewer_for_token
 from service.web import client_address, session_cookie_name
 
-_PUBLIC_PREFIXES = ("/static/", "/healthz", "/readyz", "/favicon.ico", "/timetable/feed/")
+_PUBLIC_PREFIXES = ("/static/", "/healthz", "/readyz", "/favicon.ico", "/timetable/feed/",
+                    "/schema")
 
 
 class SessionMiddleware:

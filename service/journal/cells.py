@@ -245,8 +245,14 @@ async def apply_cell_correction(approver: Viewer, correction: dict) -> Saved:
     """Inside the approving transaction: write an approved cell correction as asked, if the cell
     still holds what it held when it was asked (otherwise ``Conflict``). The audit row names the
     approver and the correction; the teacher's reason is its reason."""
+    payload = json.loads(correction["payload"])
+    if "grade" in payload:  # a grade's kind of work or comment (service/journal/grades.py)
+        from service.journal.grades import apply_grade_correction
+
+        done = await apply_grade_correction(approver, correction, payload)
+        return Saved(done.text, done.state)
     ctx = await lesson_context(approver, correction["lesson"], approved=True)
-    typed = json.loads(correction["payload"])["typed"]
+    typed = payload["typed"]
     return await write_cell(approver, ctx, correction["student"], typed, was=correction["old_text"],
                             reason=correction["reason"], correction=correction["id"])
 

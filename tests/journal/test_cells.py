@@ -129,3 +129,37 @@ async def test_a_whole_lessons_attendance_keeps_the_marks(db):
     with pytest.raises(Refused, match="не учился"):
         await cells.do_save_attendance(t, lesson, {p1: None, s.people["pupil3"]: "absent"})
     assert (await cells.current(lesson, p1))[0]["kind"] == "late"  # nothing of the refused list
+
+
+async def test_a_grades_kind_and_comment_follow_the_cells_rules(db):
+    """R-GRADE-3, R-GRADE-4: a kind of work brings its weight; a locked lesson needs a reason, and
+    with approval the change waits as a correction that the deputy's approval applies."""
+    from service.journal import grades
+    from service.journal.tables import WorkKind
+
+    s = await journal_school()
+    t, p1 = teacher(s), s.people["pupil1"]
+    test_kind = (await WorkKind.select(WorkKind.id).where(WorkKind.name == "Контрольная работа").first().run())["id"]
+    await cells.do_save_cell(t, s.lessons[date(2026, 11, 23)], p1, "4")
+    grade = (await Grade.select(Grade.id).first().run())["id"]
+    done = await grades.do_change_grade(t, grade, test_kind, "Задача 3 не решена")
+    assert done.state == "saved" and "Контрольная работа" in done.text
+    assert float((await Grade.select(Grade.weight).first().run())["weight"]) == 3.0
+    old = s.lessons[date(2026, 11, 6)]
+    await cells.do_save_cell(t, old, p1, "5", reason="Поздно внесено")
+    late = (await Grade.select(Grade.id).where(Grade.lesson == old).first().run())["id"]
+    with pytest.raises(cells.NeedReason):
+        await grades.do_change_grade(t, late, test_kind, "")
+    await JournalSetting.insert(JournalSetting(year=s.t.year, approval_required=True,
+                                               plans_due=date(2026, 9, 10), updated_at=cells.access.now())).run()
+    asked = await grades.do_change_grade(t, late, test_kind, "", reason="Это была контрольная")
+    assert asked.state == "pending"
+    correction = await Correction.select().where(Correction.id == asked.correction).first().run()
+    deputy = Viewer(s.users["admin"], "admin", s.people["admin"], "admin", ("deputy",),
+                    frozenset({"journal.approve", "journal.view"}))
+    async with cells.atomic():
+        await cells.apply_cell_correction(deputy, correction)
+    row = await Grade.select(Grade.work_kind, Grade.weight).where(Grade.id == late).first().run()
+    assert row["work_kind"] == test_kind and float(row["weight"]) == 3.0
+    with pytest.raises(NotFound):
+        await grades.do_change_grade(teacher(s, "other"), grade, test_kind, "чужой")
