@@ -269,6 +269,9 @@ class DemoPlan:
     health: list[tuple[int, str, str]] = field(default_factory=list)  # pupil, health, PE group
     snils: dict[int, str] = field(default_factory=dict)
     phones: dict[int, str] = field(default_factory=dict)
+    # Last year's pupils who finished school (9th and 11th grades): person, grade, letter.
+    leavers: list[tuple[int, int, str]] = field(default_factory=list)
+    person_ids: list[int] = field(default_factory=list)  # filled when written
 
     @property
     def parent_links(self) -> list[tuple[int, int, str]]:
@@ -672,6 +675,9 @@ def plan_school(size: str, seed: int) -> DemoPlan:
     life.movement()
     life.records()
     life.nurse()
+    from service.demo_journal import plan_leavers
+
+    planner.plan.leavers = plan_leavers(planner, seed)
     return planner.plan
 
 
@@ -699,6 +705,7 @@ async def _write(plan: DemoPlan, password_hash: str, moment: datetime) -> list[s
     subject = [subject_ids[name] for name, _ in SUBJECTS]
 
     person = await reserve_ids(Person, len(plan.people))
+    plan.person_ids = person
     await bulk_insert(Person, (Person.id, Person.last_name, Person.first_name, Person.middle_name,
                                 Person.sex, Person.birth_date, Person.created_at, Person.snils,
                                 Person.phone),
@@ -920,8 +927,11 @@ async def has_demo_school() -> bool:
 
 # What `ezh migrate` itself writes into a new database: the built-in roles and rights, their
 # audit rows and the list of migrations. Anything else means the database is in use.
+# The journal's grading systems, their marks and conversions and the kinds of work come from
+# `ezh migrate` too (the journal domain's defaults).
 _MIGRATE_FILLS = frozenset(t._meta.tablename for t in (Role, Permission, RolePermission,
-                                                       AuditEvent)) | {"migration"}
+                                                       AuditEvent)) | {
+    "migration", "grading_system", "grading_mark", "grade_conversion", "work_kind"}
 
 
 async def _refuse_unless_empty() -> None:
@@ -951,11 +961,15 @@ async def generate_demo_school(size: str, seed: int) -> DemoResult:
         await _refuse_unless_empty()  # again, now inside the writing transaction
         created = await _write(plan, password_hash, datetime.now(UTC))
         timetable = await write_demo_timetable(seed, datetime.now(UTC))
+        from service.demo_journal import write_demo_journal
+
+        journal = await write_demo_journal(seed, datetime.now(UTC), plan.leavers, plan.person_ids)
         counts = plan.counts() | {"accounts": len(created), "lessons": timetable.get("lessons", 0),
-                                  "substitutions": timetable.get("substitutions", 0)}
+                                  "substitutions": timetable.get("substitutions", 0),
+                                  "grades": journal.get("grades", 0)}
         await record(Actor.system(ACTOR), "school.demo_generated", "school", "",
                      new={**counts, "size": size, "seed": seed, "year": YEAR_NAME,
-                          "logins": created, "timetable": timetable})
+                          "logins": created, "timetable": timetable, "journal": journal})
     if is_postgres():  # fresh statistics for the planner after a bulk load (a year of lessons)
         await Lesson.raw("ANALYZE").run()
     people = {i: p.full_name for i, p in enumerate(plan.people)}
