@@ -26,6 +26,8 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "audit_chain": ("audit-chain.md", [], ["--seconds", "1", "--writers", "1", "4"]),
     "pages": ("pages.md", [], ["--size", "S", "--seconds", "2", "--connections", "4"]),
     "timetable_pages": ("timetable-pages.md", [], ["--size", "S", "--seconds", "2", "--connections", "4"]),
+    "journal_grid": ("journal-grid.md", [], ["--size", "S", "--seconds", "2", "--connections", "4", "--runs", "5"]),
+    "journal_saves": ("journal-saves.md", [], ["--seconds", "2", "--connections", "4"]),
 }
 
 
