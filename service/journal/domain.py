@@ -14,9 +14,11 @@ DOMAIN = Domain(
     rights=(
         Right("journal.teach", "Вести журнал своих уроков: посещаемость, отметки, темы, домашние "
               "задания, итоговые отметки своих предметов, КТП", SECTION,
-              ("teacher", "class_teacher")),
+              # the secretary issues teachers' invitation slips, so holds what a teacher's
+              # role holds; without lessons of her own it gives her nothing to write
+              ("teacher", "class_teacher", "secretary")),
         Right("journal.class", "Классному руководителю: видеть журналы своего класса, отмечать "
-              "причины пропусков по справкам", SECTION, ("class_teacher",)),
+              "причины пропусков по справкам", SECTION, ("class_teacher", "secretary")),
         Right("journal.view", "Видеть журналы всех классов и групп", SECTION,
               ("deputy", "admin")),
         Right("journal.edit", "Исправлять записи в любом журнале (с указанием причины)", SECTION,

@@ -312,7 +312,6 @@ async def test_a_database_in_use_is_refused(db):
 
 async def test_medium_school_on_sqlite(sqlite_db):
     result = await generate_demo_school("M", 2026)
-    counts = await _table_counts()
     plan = plan_school("M", 2026)
     # every pupil once, plus one more enrolment for each pupil moved to another class
     now = await Enrolment.count().where(_NOW).run()
