@@ -33,7 +33,9 @@ def _cells() -> dict:
     slots = db.execute("SELECT s.weekday, s.number, COALESCE(s.school_class, g.school_class), s.teacher "
                        "FROM timetable_slot s LEFT JOIN study_group g ON g.id = s.study_group "
                        "WHERE s.timetable = ?", (version,)).fetchall()
-    class_id, name = db.execute("SELECT id, name FROM school_class ORDER BY grade DESC, name").fetchone()
+    class_id, name = db.execute(  # this year's classes: the demo also has last year's, closed
+        "SELECT c.id, c.name FROM school_class c JOIN academic_year y ON y.id = c.year "
+        "WHERE y.is_current ORDER BY c.grade DESC, c.name").fetchone()
     class_busy = {(w, n) for w, n, c, _ in slots if c == class_id}
     subject = db.execute("SELECT id FROM subject ORDER BY id LIMIT 1").fetchone()[0]
     for teacher in sorted({t for _, _, _, t in slots}):
