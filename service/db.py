@@ -24,6 +24,7 @@ from piccolo.conf.apps import Finder
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from service.settings import PROJECT_ROOT
@@ -105,7 +106,14 @@ def use_database(url: str) -> Engine:
 async def start_pool(max_size: int) -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=1, max_size=max_size)
+        await db.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session)
+
+
+async def _keep_session(connection: Any) -> None:
+    """Returning a connection to the pool: asyncpg has already rolled back any transaction left
+    open; its default reset then spends a round trip on ``RESET ALL``, ``CLOSE ALL``, ``UNLISTEN *``
+    and unlocking session advisory locks — none of which the service ever sets (its locks are
+    ``pg_advisory_xact_lock``, released at commit). About 4 % of a grid request's CPU."""
 
 
 async def close_pool() -> None:
@@ -125,6 +133,17 @@ async def atomic() -> AsyncIterator[None]:
     else:
         async with db.transaction():
             yield
+
+
+async def fetch(sql: str, *args: Any) -> list[Sequence]:
+    """A read for the hottest pages: rows as tuples read by position (asyncpg's records as they
+    come, SQLite's rows as tuples), without Piccolo's per-row dicts. ``{}`` placeholders, as in
+    ``Table.raw``; inside a transaction it uses the transaction's connection. Name every column
+    uniquely (``AS``): SQLite's rows pass through a dict on the way."""
+    rows = await engine().run_querystring(QueryString(sql, *args))
+    if rows and isinstance(rows[0], dict):
+        return [tuple(r.values()) for r in rows]
+    return rows
 
 
 async def ping() -> None:

@@ -16,15 +16,19 @@ from service.accounts.tables import (
     Session,
 )
 from service.accounts.viewer import Viewer
-from service.db import contains
+from service.db import contains, fetch
 from service.settings import get_settings
 
 _VIEWER_SQL = """
-SELECT s.id AS session_id, s.expires_at, a.id AS user_id, a.login, a.person AS person_id,
-       p.last_name, p.first_name, p.middle_name
+SELECT s.id AS session_id, s.expires_at, a.id AS user_id, a.login, a.person AS person_id, p.last_name,
+       p.first_name, p.middle_name, r.code AS role, r.name AS role_name, r.position, pm.code AS permission
 FROM user_session s
 JOIN account a ON a.id = s.account
 LEFT JOIN person p ON p.id = a.person
+LEFT JOIN account_role ar ON ar.account = a.id
+LEFT JOIN role r ON r.id = ar.role
+LEFT JOIN role_permission rp ON rp.role = r.id
+LEFT JOIN permission pm ON pm.id = rp.permission
 WHERE s.token_hash = {} AND s.ended_at IS NULL AND a.is_active = {}
 """
 
@@ -42,30 +46,33 @@ _EXTEND_EVERY = timedelta(minutes=5)
 
 
 async def viewer_for_token(token: str, address: str) -> Viewer | None:
-    """The signed-in viewer for a session cookie, or None. Two queries, whatever the user."""
-    rows = await Session.raw(_VIEWER_SQL, rules.digest(token), True).run()
+    """The signed-in viewer for a session cookie, or None. One query (the session, its account
+    and person, one row per role × right), whatever the user; at most every few minutes a
+    second one extends the session."""
+    rows = await fetch(_VIEWER_SQL, rules.digest(token), True)
     if not rows:
         return None
-    row = rows[0]
+    session_id, expires_at, user_id, login, person_id, last, first, middle = rows[0][:8]
     moment = now()
-    expires_at = row["expires_at"]
     if expires_at <= moment:
         return None
     lifetime = timedelta(hours=get_settings().security.session_hours)
     if moment + lifetime - expires_at > _EXTEND_EVERY:
-        await Session.update({Session.expires_at: moment + lifetime}).where(
-            Session.id == row["session_id"]).run()
-    return await _viewer(row, address)
+        await Session.update({Session.expires_at: moment + lifetime}).where(Session.id == session_id).run()
+    account = {"session_id": session_id, "user_id": user_id, "login": login, "person_id": person_id,
+               "last_name": last, "first_name": first, "middle_name": middle}
+    return _viewer(account, [r[8:] for r in rows if r[8] is not None], address)
 
 
-async def _viewer(row: dict, address: str) -> Viewer:
-    rights = await AccountRole.raw(_RIGHTS_SQL, row["user_id"]).run()
+def _viewer(row: dict, rights: list, address: str) -> Viewer:
+    """The viewer of an account ``row`` holding ``rights``: (role code, role name, position,
+    right code or None) each."""
     roles: dict[str, tuple[int, str]] = {}
     permissions = set()
-    for r in rights:
-        roles[r["role"]] = (r["position"], r["role_name"])
-        if r["permission"]:
-            permissions.add(r["permission"])
+    for role, role_name, position, permission in rights:
+        roles[role] = (position, role_name)
+        if permission:
+            permissions.add(permission)
     ordered = sorted(roles.items(), key=lambda item: item[1][0])
     name = " ".join(x for x in (row.get("last_name"), row.get("first_name"), row.get("middle_name")) if x)
     return Viewer(
@@ -82,7 +89,8 @@ async def viewer_for_user(user_id: int, address: str = "local") -> Viewer:
         "SELECT 0 AS session_id, a.id AS user_id, a.login, a.person AS person_id, p.last_name, "
         "p.first_name, p.middle_name FROM account a LEFT JOIN person p ON p.id = a.person "
         "WHERE a.id = {}", user_id).run()
-    return await _viewer(rows[0], address)
+    rights = await AccountRole.raw(_RIGHTS_SQL, user_id).run()
+    return _viewer(rows[0], [(r["role"], r["role_name"], r["position"], r["permission"]) for r in rights], address)
 
 
 async def role_matrix() -> tuple[list[dict], list[dict], set[tuple[int, str]]]:

@@ -286,13 +286,17 @@ async def may_view(viewer: Viewer, info: dict) -> bool:
     """Whether the viewer may see a journal (``info`` from :func:`journal`): everyone's with
     ``journal.view``; their own class's as its class teacher (a subgroup's class counts); the
     ones they teach."""
+    if may_view_without_load(viewer, info):
+        return True
+    return viewer.person_id is not None and viewer.can("journal.teach") and await teaches(viewer.person_id, info["ref"])
+
+
+def may_view_without_load(viewer: Viewer, info: dict) -> bool:
+    """:func:`may_view` for those who need no teaching load to see the journal: holders of
+    ``journal.view`` and its class teacher."""
     if viewer.can("journal.view"):
         return True
-    if viewer.person_id is None:
-        return False
-    if viewer.can("journal.class") and info.get("class_teacher") == viewer.person_id:
-        return True
-    return viewer.can("journal.teach") and await teaches(viewer.person_id, info["ref"])
+    return viewer.person_id is not None and viewer.can("journal.class") and info.get("class_teacher") == viewer.person_id
 
 
 async def may_write(viewer: Viewer, lesson: dict) -> bool:
@@ -339,13 +343,13 @@ async def members(ref: JournalRef, start: date, end: date) -> dict[int, list[tup
         for student, home in excluded.items():
             cut = [(s, e) for s, e, subjects in home if subjects is None or ref.subject in subjects]
             if cut:
-                spans[student] = _subtract(spans[student], cut)
+                spans[student] = subtract(spans[student], cut)
                 if not spans[student]:
                     del spans[student]
     return spans
 
 
-def _subtract(spans: list[tuple[date, date | None]], cuts: list[tuple[date, date | None]]
+def subtract(spans: list[tuple[date, date | None]], cuts: list[tuple[date, date | None]]
               ) -> list[tuple[date, date | None]]:
     from datetime import timedelta
 

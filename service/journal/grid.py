@@ -4,7 +4,7 @@ grades in each cell, the weighted average and the period final at the right (R-J
 Built for speed (issue item 12, ../shared/perf-notes.md): a constant number of queries whatever
 the size of the class or the period — the journal, its periods and grading system, the lessons
 of the period, who belonged, their names, who teaches it, then attendance, grades, finals and
-pending corrections together in ONE query joined from the lessons' condition — rows as dicts, and the
+pending corrections: two queries in all (``grid_queries``), rows read as tuples, and the
 table's HTML built here as one string (every text escaped), so Jinja only lays out the page."""
 
 from __future__ import annotations
@@ -12,20 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
+from typing import NamedTuple
 
 from markupsafe import escape
 
 from service.accounts.viewer import Viewer
 from service.errors import NotFound
-from service.journal import access, rules
+from service.journal import access, grid_queries, rules
 from service.journal.access import JournalRef
-from service.timetable.tables import Lesson
 
 SAVE_URL = "/journal/cell"
 DETAIL_URL = "/journal/cell"
 
 
-@dataclass
+@dataclass(slots=True)
 class Student:
     id: int
     number: int
@@ -35,7 +36,7 @@ class Student:
     note: str = ""  # the dates the student was in the journal, when not the whole period
 
 
-@dataclass
+@dataclass(slots=True)
 class GridLesson:
     id: int
     on_date: date
@@ -45,8 +46,9 @@ class GridLesson:
     writable: bool  # the viewer may write this lesson's cells (as ``access.may_write`` decides)
 
 
-@dataclass
-class Mark:
+class Mark(NamedTuple):
+    """A grade as the grid shows it (a tuple: cells with the same grades share their HTML)."""
+
     mark: str
     weight: Decimal
     work: str
@@ -75,7 +77,7 @@ class Grid:
         return rules.cell_text(self.attendance.get((lesson, student)),
                                [m.mark for m in self.marks.get((lesson, student), ())])
 
-    @property
+    @cached_property
     def editable(self) -> bool:
         return any(lesson.writable for lesson in self.lessons)
 
@@ -120,47 +122,19 @@ def _weight_text(w: Decimal) -> str:
 # --- reading --------------------------------------------------------------------------------
 
 
-_TEACHERS_SQL = """
-SELECT t.teacher, t.starts_on, t.ends_on, p.last_name, p.first_name, p.middle_name
-FROM teaching_load t JOIN person p ON p.id = t.teacher
-WHERE t.{column} = {{}} AND t.subject = {{}} AND t.starts_on <= {{}} AND (t.ends_on IS NULL OR t.ends_on >= {{}})
-ORDER BY p.last_name, p.first_name, t.id
-"""
-
-_NAMES_SQL = """
-SELECT p.id, p.last_name, p.first_name, p.middle_name FROM person p
-WHERE p.id IN (SELECT m.student FROM {table} m WHERE m.{column} = {{}} AND m.starts_on <= {{}}
-               AND (m.ends_on IS NULL OR m.ends_on >= {{}}))
-"""
-
-_CELLS_SQL = """
-SELECT 0 AS part, a.lesson, a.student, a.kind AS mark, NULL AS value, NULL AS weight, NULL AS work,
-       '' AS comment, 0 AS position, a.id
-FROM attendance a JOIN lesson l ON l.id = a.lesson
-WHERE {where} AND l.on_date >= {{}} AND l.on_date <= {{}}
-UNION ALL
-SELECT 1 AS part, g.lesson, g.student, g.mark, g.value, g.weight, w.name AS work, g.comment, g.position, g.id
-FROM grade g JOIN lesson l ON l.id = g.lesson JOIN work_kind w ON w.id = g.work_kind
-WHERE {where} AND l.on_date >= {{}} AND l.on_date <= {{}} AND g.removed_at IS NULL
-UNION ALL
-SELECT 2 AS part, NULL, f.student, f.mark, NULL, NULL, NULL, '', 0, f.id
-FROM final_grade f
-WHERE f.kind = 'period' AND f.period = {{}} AND f.subject = {{}} AND f.{column} = {{}}
-UNION ALL
-SELECT 3 AS part, c.lesson, c.student, NULL, NULL, NULL, NULL, '', 0, c.id
-FROM correction c JOIN lesson l ON l.id = c.lesson
-WHERE c.status = 'pending' AND c.target = 'cell' AND {where} AND l.on_date >= {{}} AND l.on_date <= {{}}
-ORDER BY 1, 2, 3, 9, 10
-"""
-
-
 async def load(viewer: Viewer, ref: JournalRef, period_id: int | None = None) -> Grid:
     """The grid of a journal and period as the viewer may see it; ``NotFound`` for a journal the
-    viewer may not see, a missing one, or a period that is not the journal's."""
-    info = await access.journal(ref)
-    if not await access.may_view(viewer, info):
+    viewer may not see, a missing one, or a period that is not the journal's. Two queries
+    (``grid_queries``): the journal's context, then the period's content."""
+    ctx = await grid_queries.context(ref, viewer.person_id)
+    if ctx is None:
         raise NotFound()
-    periods = await access.periods(info["year"], info["grade"] or 1)
+    info = ctx["info"]
+    # access.may_view, with "teaches" read in the same query
+    if not (access.may_view_without_load(viewer, info)
+            or (viewer.person_id is not None and viewer.can("journal.teach") and ctx["teaches"])):
+        raise NotFound()
+    periods = ctx["periods"]
     today = access.school_today()
     if period_id is None:
         period = default_period(periods, today)
@@ -169,70 +143,50 @@ async def load(viewer: Viewer, ref: JournalRef, period_id: int | None = None) ->
     if period is None:
         raise NotFound()
     start, end = period["starts_on"], period["ends_on"]
-    system = await access.system_for(info["year"], info["grade"] or 1, ref.subject, info["group_kind"])
-    column = "school_class" if ref.kind == "c" else "study_group"
-    where, args = ref.lesson_sql("l")
-
-    lesson_rows = await Lesson.raw(
-        f"SELECT l.id, l.on_date, l.number, l.cancelled, l.teacher, l.taught_by FROM lesson l "
-        f"WHERE {where} AND l.on_date >= {{}} AND l.on_date <= {{}} ORDER BY l.on_date, l.number, l.id",
-        *args, start, end).run()
-    load_rows = await Lesson.raw(_TEACHERS_SQL.format(column=column), ref.owner, ref.subject, end, start).run()
-    spans = await access.members(ref, start, end)
-    table = "enrolment" if ref.kind == "c" else "group_member"
-    name_rows = await Lesson.raw(_NAMES_SQL.format(table=table, column=column), ref.owner, end, start).run()
-    cell_rows = await Lesson.raw(_CELLS_SQL.format(where=where, column=column), *args, start, end, *args, start, end,
-                                 period["id"], ref.subject, ref.owner, *args, start, end).run()
+    data = await grid_queries.content(ref, period)
 
     # who teaches it, and which lessons the viewer writes (``access.may_write`` without a query each)
     teachers: list[str] = []
     own_load: list[tuple[date, date | None]] = []
-    for r in load_rows:
-        name = f"{r['last_name']} {r['first_name'][:1]}. {r['middle_name'][:1] + '.' if r['middle_name'] else ''}".strip()
+    for teacher, starts_on, ends_on, last, first, middle, _ in data["load"]:
+        name = f"{last} {first[:1]}. {middle[:1] + '.' if middle else ''}".strip()
         if name not in teachers:
             teachers.append(name)
-        if r["teacher"] == viewer.person_id:
-            own_load.append((r["starts_on"], r["ends_on"]))
+        if teacher == viewer.person_id:
+            own_load.append((starts_on, ends_on))
     edit_all = viewer.can("journal.edit")
     teach = viewer.person_id is not None and viewer.can("journal.teach")
     lessons = []
-    for r in lesson_rows:
-        writable = edit_all or (teach and (viewer.person_id in (r["teacher"], r["taught_by"])
-                                           or access.belongs(own_load, r["on_date"])))
-        lessons.append(GridLesson(r["id"], r["on_date"], r["number"], bool(r["cancelled"]),
-                                  r["on_date"] > today, writable))
+    for lid, on_date, number, cancelled, planned, taught_by in data["lessons"]:
+        writable = edit_all or (teach and (viewer.person_id in (planned, taught_by) or access.belongs(own_load, on_date)))
+        lessons.append(GridLesson(lid, on_date, number, cancelled, on_date > today, writable))
 
-    names = {r["id"]: r for r in name_rows}
+    names, spans = data["names"], data["spans"]
     people = sorted((p for p in spans if p in names),
-                    key=lambda p: (names[p]["last_name"].replace("ё", "е").replace("Ё", "Е"),
-                                   names[p]["first_name"], names[p]["middle_name"], p))
+                    key=lambda p: (names[p][0].replace("ё", "е").replace("Ё", "Е"), names[p][1], names[p][2], p))
     students = []
     for number, p in enumerate(people, 1):
-        n = names[p]
+        last, first, middle = names[p]
         students.append(Student(
-            id=p, number=number, name=f"{n['last_name']} {n['first_name']}",
-            full_name=" ".join(x for x in (n["last_name"], n["first_name"], n["middle_name"]) if x),
+            id=p, number=number, name=f"{last} {first}", full_name=" ".join(x for x in (last, first, middle) if x),
             spans=spans[p], note=span_note(spans[p], start, end)))
 
-    grid = Grid(info=info, ref=ref, period=period, periods=periods, system=system, lessons=lessons,
-                students=students, teachers=teachers, today=today)
+    grid = Grid(info=info, ref=ref, period=period, periods=periods, system=ctx["system"], lessons=lessons,
+                students=students, teachers=teachers, attendance=data["attendance"], finals=data["finals"],
+                pending=data["pending"], today=today)
     counted: dict[int, list[tuple[Decimal | None, Decimal]]] = {}
-    for r in cell_rows:
-        key = (r["lesson"], r["student"])
-        part = r["part"]
-        if part == 0:
-            grid.attendance[key] = r["mark"]
-            continue
-        if part == 2:
-            grid.finals[r["student"]] = r["mark"]
-            continue
-        if part == 3:
-            grid.pending.add(key)
-            continue
-        weight = Decimal(str(r["weight"]))
-        grid.marks.setdefault(key, []).append(Mark(r["mark"], weight, r["work"], r["comment"] or ""))
-        value = None if r["value"] is None else Decimal(str(r["value"]))
-        counted.setdefault(r["student"], []).append((value, weight))
+    marks = grid.marks
+    numbers: dict[str | None, Decimal | None] = {None: None}  # weights and values repeat: one Decimal each
+    works = ctx["works"]
+    i1, i2, i5, t1, t2, n1, n2 = (grid_queries.I1, grid_queries.I2, grid_queries.I5, grid_queries.C1,
+                                  grid_queries.C2, grid_queries.C3, grid_queries.C4)
+    for r in data["grades"]:
+        w, v = r[n2], r[n1]
+        weight = numbers[w] if w in numbers else numbers.setdefault(w, Decimal(w))
+        value = numbers[v] if v in numbers else numbers.setdefault(v, Decimal(v))
+        student = r[i2]
+        marks.setdefault((r[i1], student), []).append(Mark(r[t1], weight, works.get(r[i5], ""), r[t2] or ""))
+        counted.setdefault(student, []).append((value, weight))
     grid.averages = {s.id: rules.weighted_average(counted.get(s.id, [])) for s in students}
     return grid
 
@@ -272,8 +226,7 @@ def head_html(grid: Grid) -> str:
 def _marks_html(marks: list[Mark], cache: dict) -> str:
     out = []
     for m in marks:
-        key = (m.mark, m.weight, m.work, m.comment)
-        html = cache.get(key)
+        html = cache.get(m)
         if html is None:
             cls = []
             title = f"{m.work}, вес {_weight_text(m.weight)}"
@@ -284,53 +237,79 @@ def _marks_html(marks: list[Mark], cache: dict) -> str:
                 title += f". Комментарий: {m.comment}"
             klass = f' class="{" ".join(cls)}"' if cls else ""
             html = f'<b{klass} title="{escape(title)}">{escape(m.mark)}</b>'
-            cache[key] = html
+            cache[m] = html
         out.append(html)
     return " ".join(out)
 
 
-def body_html(grid: Grid) -> str:
-    """The table's body: one row per student, one cell per lesson (the hot loop: plain strings,
-    lesson-level pieces made once, a pupil in the journal the whole period checked once)."""
-    cache: dict = {}
+def _cells_html(grid: Grid) -> dict[tuple[int, int], tuple[str, str]]:
+    """Each filled cell's (``data-v`` text, escaped; inner HTML), made once per distinct content
+    (in a class's journal most filled cells repeat a few dozen contents)."""
+    cache: dict = {}  # content → the cell
+    marks_cache: dict = {}  # a grade → its HTML
     letters = {kind: f'<i title="{escape(name)}">{letter}</i>' for kind, (letter, name) in rules.ATTENDANCE.items()}
+    attendance = grid.attendance
+    cells = {}
+    for key, marks in grid.marks.items():
+        att = attendance.get(key)
+        content = (att, *marks)
+        cell = cache.get(content)
+        if cell is None:
+            inner = _marks_html(marks, marks_cache)
+            cell = cache[content] = (str(escape(rules.cell_text(att, [m.mark for m in marks]))),
+                                     f"{letters[att]} {inner}" if att else inner)
+        cells[key] = cell
+    for key, att in attendance.items():
+        if key not in cells:
+            cell = cache.get(att)
+            if cell is None:
+                cell = cache[att] = (str(escape(rules.cell_text(att, ()))), letters[att])
+            cells[key] = cell
+    return cells
+
+
+def body_html(grid: Grid) -> str:
+    """The table's body: one row per student (``data-s``), one cell per lesson (``data-l`` when
+    the viewer may write it, ``data-v`` its text when filled). The hot loop: every column's
+    empty cell and each distinct filled cell are made once; a row of a pupil in the journal the
+    whole period, without pending corrections, is only lookups."""
     start, end = grid.period["starts_on"], grid.period["ends_on"]
-    columns = []
+    columns = []  # (lesson id, date, opening of a filled cell, the empty cell)
     for lesson in grid.lessons:
         if lesson.cancelled or lesson.future or not lesson.writable:
             cls = "cancel" if lesson.cancelled else ("future" if lesson.future else "ro")
-            columns.append((lesson.id, lesson.on_date, None, f'<td class="{cls}"'))
+            columns.append((lesson.id, lesson.on_date, f'<td class="{cls}"', f'<td class="{cls}"></td>', False))
         else:
-            columns.append((lesson.id, lesson.on_date, f'<td data-l="{lesson.id}" data-s="', None))
-    attendance, marks_of, pending = grid.attendance, grid.marks, grid.pending
+            columns.append((lesson.id, lesson.on_date, f'<td data-l="{lesson.id}"', f'<td data-l="{lesson.id}"></td>',
+                            True))
+    cells, pending = _cells_html(grid), grid.pending
+    by_lesson = {lid: (opening, writable) for lid, _, opening, _, writable in columns}
+    filled = {}  # (lesson, student) → the whole cell
+    for key, (text, inner) in cells.items():
+        opening, writable = by_lesson.get(key[0], ('<td class="ro"', False))
+        filled[key] = f'{opening} data-v="{text}">{inner}</td>' if writable else f"{opening}>{inner}</td>"
     out = []
     add = out.append
     for s in grid.students:
         note = f'<small class="span">{escape(s.note)}</small>' if s.note else ""
-        add(f'<tr data-name="{escape(s.name)}"><td class="num">{s.number}</td>'
+        add(f'<tr data-s="{s.id}" data-name="{escape(s.name)}"><td class="num">{s.number}</td>'
             f'<th scope="row" class="name" title="{escape(s.full_name)}">{escape(s.name)}{note}</th>')
+        sid = s.id
         whole = not s.note and access.belongs(s.spans, start) and access.belongs(s.spans, end)
-        sid = f'{s.id}"'
-        for lid, day, open_td, closed_td in columns:
-            key = (lid, s.id)
-            att = attendance.get(key)
-            marks = marks_of.get(key)
-            if att is None and marks is None:
-                inner = text = ""
-            else:
-                text = rules.cell_text(att, [m.mark for m in marks] if marks else ())
-                inner = cache.get(text) if marks is None else None
-                if inner is None:
-                    inner = " ".join(([letters[att]] if att else []) + ([_marks_html(marks, cache)] if marks else []))
-                    if marks is None:
-                        cache[text] = inner
-            extra = ' data-pending="1" title="Исправление ждёт утверждения"' if pending and key in pending else ""
-            if not whole and not access.belongs(s.spans, day):
-                add(f'<td class="out" title="Не в списке в этот день">{inner}</td>')
-            elif open_td is None:
-                add(f"{closed_td}{extra}>{inner}</td>")
-            else:
-                add(f'{open_td}{sid} data-v="{escape(text) if text else ""}"{extra}>{inner}</td>')
+        if whole and not pending:
+            get = filled.get
+            out.extend([get((lid, sid)) or empty for lid, _, _, empty, _ in columns])
+        else:
+            for lid, day, opening, empty, writable in columns:
+                key = (lid, sid)
+                if not whole and not access.belongs(s.spans, day):
+                    add(f'<td class="out" title="Не в списке в этот день">{cells.get(key, ("", ""))[1]}</td>')
+                elif key in pending:
+                    text, inner = cells.get(key, ("", ""))
+                    value = f' data-v="{text}"' if writable and text else ""
+                    add(f'{opening}{value} data-pending="1" title="Исправление ждёт утверждения">{inner}</td>')
+                else:
+                    add(filled.get(key) or empty)
         if not grid.lessons:
             add('<td class="empty"></td>')
         avg = grid.averages.get(s.id)

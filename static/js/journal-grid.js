@@ -45,7 +45,8 @@
       if (retryButton) { retryButton.hidden = failed.length === 0; }
     }
 
-    function key(td) { return td.dataset.l + ":" + td.dataset.s; }
+    function student(td) { return td.parentNode.dataset.s; }
+    function key(td) { return td.dataset.l + ":" + student(td); }
 
     function who(td) {
       var row = td.parentNode;
@@ -173,7 +174,7 @@
       var was = td.dataset.v || "";
       var body = new URLSearchParams();
       body.set("lesson", td.dataset.l);
-      body.set("student", td.dataset.s);
+      body.set("student", student(td));
       body.set("value", value);
       body.set("was", was);
       if (reason) { body.set("reason", reason); }
@@ -310,7 +311,7 @@
       var body = panel.querySelector(".j-panel-body");
       body.textContent = "Загрузка…";
       panel.hidden = false;
-      fetch(detailUrl + "/" + td.dataset.l + "/" + td.dataset.s, {
+      fetch(detailUrl + "/" + td.dataset.l + "/" + student(td), {
         credentials: "same-origin", headers: { "HX-Request": "true", "Accept": "text/html" }
       }).then(function (response) {
         return response.text().then(function (html) {

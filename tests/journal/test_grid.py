@@ -99,7 +99,10 @@ def deputy(s: JournalSchool) -> Viewer:
 
 
 def cell(html: str, lesson: int, student: int) -> str:
-    m = re.search(rf'<td data-l="{lesson}" data-s="{student}"[^>]*>(.*?)</td>', html)
+    """A writable cell: the student's row (``data-s``), the lesson's column (``data-l``)."""
+    row = re.search(rf'<tr data-s="{student}"[^>]*>.*?</tr>', html)
+    assert row, student
+    m = re.search(rf'<td data-l="{lesson}"[^>]*>(.*?)</td>', row.group(0))
     assert m, (lesson, student)
     return m.group(0)
 
@@ -178,15 +181,16 @@ async def test_closed_cells_future_cancelled_and_not_in_the_class(db):
     assert old not in {st.id for st in g.students}
     html = grid.body_html(g)
     rows = {st.id: row for st, row in zip(g.students, html.split("</tr>"), strict=False)}
-    assert f'data-l="{s.lessons[date(2026, 11, 13)]}" data-s="{late}"' not in rows[late]
-    assert f'data-l="{s.lessons[date(2026, 11, 16)]}" data-s="{late}"' in rows[late]
-    assert f'data-l="{s.lessons[date(2026, 11, 11)]}" data-s="{gone}"' not in rows[gone]
-    assert f'data-l="{s.lessons[date(2026, 11, 9)]}" data-s="{gone}"' in rows[gone]
+    assert all(rows[st.id].startswith(f'<tr data-s="{st.id}"') for st in g.students)
+    assert f'data-l="{s.lessons[date(2026, 11, 13)]}"' not in rows[late]
+    assert f'data-l="{s.lessons[date(2026, 11, 16)]}"' in rows[late]
+    assert f'data-l="{s.lessons[date(2026, 11, 11)]}"' not in rows[gone]
+    assert f'data-l="{s.lessons[date(2026, 11, 9)]}"' in rows[gone]
     assert 'title="Не в списке в этот день"' in rows[late]
     p1 = s.people["pupil1"]
     assert f'data-l="{cancelled}"' not in html and '<td class="cancel">' in rows[p1]
     assert f'data-l="{s.lessons[date(2026, 11, 27)]}"' not in html and '<td class="future">' in rows[p1]
-    assert f'data-l="{s.lessons[date(2026, 11, 25)]}" data-s="{p1}"' in rows[p1]  # today's lesson
+    assert f'data-l="{s.lessons[date(2026, 11, 25)]}"' in rows[p1]  # today's lesson
     head = grid.head_html(g)
     assert 'class="cancel"' in head and "отменён" in head and f'href="/journal/lesson/{cancelled}"' in head
 
