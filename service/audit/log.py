@@ -14,7 +14,7 @@ from typing import Any
 
 from service.audit.chain import GENESIS, canonical_json, row_hash
 from service.audit.tables import AccessLog, AuditEvent
-from service.db import bulk_insert, engine
+from service.db import bulk_insert, engine, fetch
 
 # Arbitrary constant identifying the audit chain's advisory lock.
 CHAIN_LOCK_KEY = 0x657A68_0001
@@ -68,14 +68,17 @@ async def record_many(actor: Actor, action: str, entries: list[tuple[str, Any, A
     if not entries:
         return []
     if db.engine_type == "postgres":
-        await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", CHAIN_LOCK_KEY).run()
-    last = await (
-        AuditEvent.select(AuditEvent.seq, AuditEvent.hash)
-        .order_by(AuditEvent.seq, ascending=False)
-        .first()
-        .run()
-    )
-    seq, prev = (last["seq"], last["hash"]) if last else (0, GENESIS)
+        # the chain's lock, then its head, in one round trip (migration 2026-11-28T01:30)
+        head = await fetch("SELECT head_seq, head_hash FROM audit_chain_head({})", CHAIN_LOCK_KEY)
+        seq, prev = (head[0][0], head[0][1]) if head else (0, GENESIS)
+    else:  # SQLite: the transaction holds the write lock already
+        last = await (
+            AuditEvent.select(AuditEvent.seq, AuditEvent.hash)
+            .order_by(AuditEvent.seq, ascending=False)
+            .first()
+            .run()
+        )
+        seq, prev = (last["seq"], last["hash"]) if last else (0, GENESIS)
     at = datetime.now(UTC)
     rows = []
     for object_type, object_id, old, new in entries:

@@ -205,6 +205,18 @@ async def systems() -> dict[int, rules.System]:
                             pass_from=s["pass_from"], marks=tuple(s["marks"])) for i, s in found.items()}
 
 
+def choose_system(ranked: list[tuple[tuple, int]], systems: dict[int, dict]) -> rules.System:
+    """The system of the best-ranked rule (``ranked``: (rank, system id) of the rules that apply,
+    ranked as :func:`system_for` explains), else the five-point system. ``systems``: id → code,
+    name, kind, low, high, pass_from and marks, as the reads of the grid and of a save give them."""
+    chosen = max(ranked)[1] if ranked else None
+    if chosen not in systems:
+        chosen = next(i for i, s in systems.items() if s["code"] == DEFAULT_SYSTEM)
+    s = systems[chosen]
+    return rules.System(id=chosen, code=s["code"], name=s["name"], kind=s["kind"], low=s["low"], high=s["high"],
+                        pass_from=s["pass_from"], marks=tuple(s["marks"]))
+
+
 async def system_for(year_id: int, grade: int, subject: int, group_kind: str | None) -> rules.System:
     """The grading system of a journal: the most specific ``grading_rule`` of the year (a
     group kind listed by a rule first, then a subject's rule over every subject, then the

@@ -16,6 +16,7 @@ old and new text, reason) is the cell's history."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,13 +24,28 @@ from decimal import Decimal
 from service import forms
 from service.accounts.viewer import Viewer
 from service.audit.log import record
-from service.db import atomic
+from service.db import atomic, fetch, is_postgres
 from service.errors import NotFound, Refused
-from service.journal import access, rules
+from service.journal import access, cell_context, rules
 from service.journal.tables import Attendance, Correction, Grade, LessonEntry
 from service.timetable.tables import Lesson
 
 REASON_MAX = 1000
+
+# At most this many cell saves of one process inside their transactions at once: the audit
+# chain's lock serialises the tail of every save, and writers queueing for it in the database
+# cost more than waiting here (../shared/perf-notes.md: fewer concurrent writers, more saves).
+WRITERS_AT_ONCE = 4
+_writers: dict[int, asyncio.Semaphore] = {}
+
+
+def writers() -> asyncio.Semaphore:
+    """This event loop's semaphore of cell writers (a semaphore belongs to one loop)."""
+    loop = id(asyncio.get_running_loop())
+    if loop not in _writers:
+        _writers.clear()  # a new loop (tests start one per test): the old one's is gone
+        _writers[loop] = asyncio.Semaphore(WRITERS_AT_ONCE)
+    return _writers[loop]
 
 
 class Conflict(Refused):
@@ -69,45 +85,58 @@ class LessonContext:
     spans: dict[int, list] = field(default_factory=dict)
     work_kind: int = 0
     weight: Decimal = Decimal(1)
+    notes: dict[int, str] = field(default_factory=dict)  # student → the reason of their day's note
+    locked: int | None = None  # the student whose cell lock the context's query took
 
 
 def check_reason(reason: str) -> str:
     return forms.value(forms.Text("Причина исправления", REASON_MAX), reason or "", "reason")
 
 
-async def lesson_context(viewer: Viewer, lesson_id: int, *, approved: bool = False) -> LessonContext:
-    """Read and check what a write to any cell of the lesson depends on. A lesson the viewer does
-    not write is «not found» (its id tells nothing)."""
+async def lesson_context(viewer: Viewer, lesson_id: int, *, approved: bool = False,
+                         student: int | None = None) -> LessonContext:
+    """Read and check what a write to any cell of the lesson depends on (with ``student``: to
+    that student's cell only, whose advisory lock it then holds). A lesson the viewer does not
+    write is «not found» (its id tells nothing). Two queries: the lesson, then
+    ``cell_context.read``."""
     lesson = await access.lesson(lesson_id)
-    if not approved and not await access.may_write(viewer, lesson):
+    edit_all = viewer.can("journal.edit")
+    teach = viewer.person_id is not None and viewer.can("journal.teach")
+    planned = viewer.person_id is not None and viewer.person_id in (lesson["teacher"], lesson["taught_by"])
+    if not approved and not edit_all and not teach:
         raise NotFound()
+    ref = access.ref_of_lesson(lesson)
+    facts = await cell_context.read(lesson, ref, student=student, person=viewer.person_id,
+                                    check_load=not approved and not edit_all and not planned, lock=True)
+    if not approved and not edit_all and not planned and not facts.may_write_by_load:
+        raise NotFound()  # access.may_write, its teaching load read in the same query
     if lesson["year_closed_at"] is not None:
         raise Refused(f"Учебный год {lesson['year_name']} закрыт: его журнал только для чтения")
-    rules.check_gradable(lesson["on_date"], access.school_today(), bool(lesson["cancelled"]))
-    ref = access.ref_of_lesson(lesson)
-    if ref is None:  # an individual lesson of home schooling: its one student
-        spans = {lesson["student"]: [(lesson["on_date"], lesson["on_date"])]}
-    else:
-        spans = await access.members(ref, lesson["on_date"], lesson["on_date"])
-    system = await access.system_for(lesson["year"], lesson["grade"] or 1, lesson["subject"],
-                                     lesson["group_kind"])
-    state = rules.FREE if approved else await access.lock_state(lesson, access.school_today())
-    kind = await Lesson.raw(
-        "SELECT id, weight FROM work_kind WHERE id = COALESCE("
-        "(SELECT work_kind FROM lesson_entry WHERE lesson = {}), "
-        "(SELECT id FROM work_kind WHERE active ORDER BY position, id LIMIT 1))", lesson_id).run()
-    return LessonContext(lesson=lesson, system=system, state=state, spans=spans,
-                         work_kind=kind[0]["id"], weight=Decimal(str(kind[0]["weight"])))
+    today = access.school_today()
+    rules.check_gradable(lesson["on_date"], today, bool(lesson["cancelled"]))
+    state = rules.FREE if approved else rules.lock_state(lesson["on_date"], today, facts.edit_days,
+                                                           facts.period_closed, facts.approval_required)
+    return LessonContext(lesson=lesson, system=facts.system, state=state, spans=facts.spans,
+                         work_kind=facts.work_kind, weight=facts.weight, notes=facts.notes,
+                         locked=student if is_postgres() else None)
 
 
 async def current(lesson_id: int, student: int) -> tuple[dict | None, list[dict]]:
-    """The cell as stored: its attendance row (or none) and its grades in order."""
-    att = await Lesson.raw("SELECT id, kind FROM attendance WHERE lesson = {} AND student = {}",
-                           lesson_id, student).run()
-    grades = await Lesson.raw(
-        "SELECT id, mark, value, position FROM grade WHERE lesson = {} AND student = {} "
-        "AND removed_at IS NULL ORDER BY position, id", lesson_id, student).run()
-    return (att[0] if att else None), grades
+    """The cell as stored: its attendance row (or none) and its grades in order. One query."""
+    rows = await fetch(
+        "SELECT 0 AS k, id, kind AS text, CAST(NULL AS TEXT) AS value, 0 AS position FROM attendance "
+        "WHERE lesson = {} AND student = {} "
+        "UNION ALL SELECT 1 AS k, id, mark, CAST(value AS TEXT), position FROM grade "
+        "WHERE lesson = {} AND student = {} AND removed_at IS NULL", lesson_id, student, lesson_id, student)
+    att = None
+    grades = []
+    for k, row_id, text, value, position in sorted(rows, key=lambda r: (r[0], r[4], r[1])):
+        if k == 0:
+            att = {"id": row_id, "kind": text}
+        else:
+            grades.append({"id": row_id, "mark": text, "value": None if value is None else Decimal(value),
+                           "position": position})
+    return att, grades
 
 
 def text_of(att: dict | None, grades: list[dict]) -> str:
@@ -119,8 +148,8 @@ async def do_save_cell(viewer: Viewer, lesson_id: int, student: int, typed: str,
     """Save what was typed into a cell (see the module's rules). ``was``: the text the writer
     saw (none: do not check). Refusals raise ``Refused`` (``Conflict``, ``NeedReason``)."""
     reason = check_reason(reason)
-    async with atomic():
-        ctx = await lesson_context(viewer, lesson_id)
+    async with writers(), atomic():
+        ctx = await lesson_context(viewer, lesson_id, student=student)
         return await write_cell(viewer, ctx, student, typed, was=was, reason=reason)
 
 
@@ -167,7 +196,8 @@ async def write_cell(viewer: Viewer, ctx: LessonContext, student: int, typed: st
                       f"{day:%d.%m.%Y}: отметки за этот урок не ставятся", field="student")
     if attendance_only is None:
         cell = rules.parse_cell(typed, ctx.system)
-    await access.lock(f"cell:{lesson['id']}:{student}")
+    if ctx.locked != student:
+        await access.lock(f"cell:{lesson['id']}:{student}")
     att, grades = await current(lesson["id"], student)
     old = text_of(att, grades)
     if attendance_only is not None:
@@ -178,7 +208,7 @@ async def write_cell(viewer: Viewer, ctx: LessonContext, student: int, typed: st
                        f"«{typed.strip() or 'пусто'}» не сохранена — проверьте и введите снова", old)
     attendance = cell.attendance
     if attendance == "absent":
-        attendance = await _note_reason(student, day) or "absent"
+        attendance = ctx.notes.get(student) or "absent"
     new = rules.cell_text(attendance, [m for m, _ in cell.marks])
     if new == old:
         return Saved(old, "same")
@@ -214,7 +244,9 @@ async def write_cell(viewer: Viewer, ctx: LessonContext, student: int, typed: st
     gone = [g["id"] for g in grades[len(cell.marks):]]
     if gone:
         await Grade.update({Grade.removed_at: now}).where(Grade.id.is_in(gone)).run()
-    await access.mark_has_records(lesson["id"])
+    if not lesson["has_records"]:
+        await access.mark_has_records(lesson["id"])
+        lesson["has_records"] = True
     note = {"lesson": f"{day:%d.%m.%Y} № {lesson['number']}", "text": new}
     if correction is not None:
         note["correction"] = correction
@@ -255,14 +287,6 @@ async def apply_cell_correction(approver: Viewer, correction: dict) -> Saved:
     typed = payload["typed"]
     return await write_cell(approver, ctx, correction["student"], typed, was=correction["old_text"],
                             reason=correction["reason"], correction=correction["id"])
-
-
-async def _note_reason(student: int, day) -> str | None:
-    """The reason a class teacher recorded for the student's whole day (a note), if any."""
-    rows = await Lesson.raw(
-        "SELECT kind FROM absence_note WHERE student = {} AND starts_on <= {} AND ends_on >= {} "
-        "AND removed_at IS NULL ORDER BY id DESC LIMIT 1", student, day, day).run()
-    return rows[0]["kind"] if rows else None
 
 
 async def _name(person: int) -> str:

@@ -14,32 +14,15 @@ The same SQL runs on PostgreSQL and SQLite. Rows come back as the driver gives t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from functools import cache
 from operator import itemgetter
 
 from service.db import fetch
-from service.journal import rules
-from service.journal.access import DEFAULT_SYSTEM, JournalRef, subtract
-
-
-def _text(expr: str) -> str:
-    """A date or a number as text («2026-09-01», «4.50»): the same on both databases."""
-    return f"CAST({expr} AS TEXT)"
-
-
-def _branch(k: int, sql_from: str, width: tuple[int, int], ints: Sequence[str] = (),
-            texts: Sequence[str] = ()) -> str:
-    """``SELECT k, i1…, t1… <sql_from>`` with ``width`` = (integer columns, text columns): the
-    given expressions first in each group, typed NULLs after."""
-    n_ints, n_texts = width
-    cols = [*ints, *["CAST(NULL AS INTEGER)"] * (n_ints - len(ints)),
-            *texts, *["CAST(NULL AS TEXT)"] * (n_texts - len(texts))]
-    names = [*(f"i{n}" for n in range(1, n_ints + 1)), *(f"t{n}" for n in range(1, n_texts + 1))]
-    return f"SELECT {k} AS k, {', '.join(f'{c} AS {n}' for c, n in zip(cols, names, strict=True))} {sql_from}"
-
+from service.journal.access import JournalRef, choose_system, subtract
+from service.journal.union import as_text as _text
+from service.journal.union import branch as _branch
 
 # column positions of a row: k, then the integers, then the texts
 K, I1, I2, I3, I4, I5, I6 = range(7)
@@ -137,12 +120,7 @@ async def context(ref: JournalRef, person: int | None) -> dict | None:
         else:
             teaches = True
     periods.sort(key=lambda p: p["starts_on"])
-    chosen = max(ranked)[1] if ranked else None
-    if chosen not in systems:
-        chosen = next(i for i, s in systems.items() if s["code"] == DEFAULT_SYSTEM)
-    s = systems[chosen]
-    system = rules.System(id=chosen, code=s["code"], name=s["name"], kind=s["kind"], low=s["low"], high=s["high"],
-                          pass_from=s["pass_from"], marks=tuple(s["marks"]))
+    system = choose_system(ranked, systems)
     return {"info": info, "periods": periods, "system": system, "teaches": teaches, "works": works}
 
 
