@@ -99,8 +99,8 @@ async def record_many(actor: Actor, action: str, entries: list[tuple[str, Any, A
         }
         row["hash"] = prev = row_hash(row)
         rows.append(row)
-    if len(rows) == 1:
-        await AuditEvent.insert(AuditEvent(**rows[0])).run()
+    if len(rows) == 1:  # the common case, on every save: one plain INSERT, no ORM row
+        await fetch(_INSERT_ONE, *(rows[0][n] for n in _COLUMNS))
     else:
         columns = [getattr(AuditEvent, name) for name in _COLUMNS]
         await bulk_insert(AuditEvent, columns, [tuple(r[n] for n in _COLUMNS) for r in rows])
@@ -109,6 +109,8 @@ async def record_many(actor: Actor, action: str, entries: list[tuple[str, Any, A
 
 _COLUMNS = ("seq", "at", "actor_id", "actor_name", "address", "action", "object_type",
             "object_id", "old", "new", "reason", "prev_hash", "hash")
+_INSERT_ONE = (f"INSERT INTO audit_event ({', '.join(_COLUMNS)}) "
+               f"VALUES ({', '.join('{}' for _ in _COLUMNS)})")
 
 
 async def log_access(actor: Actor, person_ids: int | list[int], what: str) -> None:

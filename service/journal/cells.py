@@ -27,7 +27,7 @@ from service.audit.log import record
 from service.db import atomic, fetch, is_postgres
 from service.errors import NotFound, Refused
 from service.journal import access, cell_context, rules
-from service.journal.tables import Attendance, Correction, Grade, LessonEntry
+from service.journal.tables import Correction, Grade, LessonEntry
 from service.timetable.tables import Lesson
 
 REASON_MAX = 1000
@@ -222,25 +222,26 @@ async def write_cell(viewer: Viewer, ctx: LessonContext, student: int, typed: st
             return await _ask(viewer, lesson, student, old, new, typed, reason)
     now = access.now()
     if (att["kind"] if att else None) != attendance:
+        # plain statements: a save is the journal's hottest write (no ORM rows on the way)
         if att is None:
-            await Attendance.insert(Attendance(lesson=lesson["id"], student=student, kind=attendance,
-                                               updated_at=now, updated_by=viewer.person_id)).run()
+            await fetch("INSERT INTO attendance (lesson, student, kind, note, updated_at, updated_by) "
+                        "VALUES ({}, {}, {}, '', {}, {})", lesson["id"], student, attendance, now, viewer.person_id)
         elif attendance is None:
-            await Lesson.raw("DELETE FROM attendance WHERE id = {}", att["id"]).run()
+            await fetch("DELETE FROM attendance WHERE id = {}", att["id"])
         else:
-            await Attendance.update({Attendance.kind: attendance, Attendance.updated_at: now,
-                                     Attendance.updated_by: viewer.person_id}).where(
-                Attendance.id == att["id"]).run()
+            await fetch("UPDATE attendance SET kind = {}, updated_at = {}, updated_by = {} WHERE id = {}",
+                        attendance, now, viewer.person_id, att["id"])
     for i, (mark, value) in enumerate(cell.marks):
         if i < len(grades):
             if grades[i]["mark"] != mark:
-                await Grade.update({Grade.mark: mark, Grade.value: value, Grade.updated_at: now,
-                                    Grade.system: ctx.system.id}).where(Grade.id == grades[i]["id"]).run()
+                await fetch("UPDATE grade SET mark = {}, value = {}, updated_at = {}, system = {} WHERE id = {}",
+                            mark, value, now, ctx.system.id, grades[i]["id"])
         else:
-            await Grade.insert(Grade(lesson=lesson["id"], student=student, system=ctx.system.id,
-                                     work_kind=ctx.work_kind, mark=mark, value=value,
-                                     weight=ctx.weight, position=i, created_at=now,
-                                     created_by=viewer.person_id, updated_at=now)).run()
+            await fetch("INSERT INTO grade (lesson, student, system, work_kind, mark, value, weight, position, "
+                        "comment, created_at, created_by, updated_at) "
+                        "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, '', {}, {}, {})",
+                        lesson["id"], student, ctx.system.id, ctx.work_kind, mark, value, ctx.weight, i, now,
+                        viewer.person_id, now)
     gone = [g["id"] for g in grades[len(cell.marks):]]
     if gone:
         await Grade.update({Grade.removed_at: now}).where(Grade.id.is_in(gone)).run()
