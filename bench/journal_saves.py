@@ -154,6 +154,7 @@ def main(args) -> None:
         script.write_text(LUA % {"cells": ", ".join(f"{{{lesson}, {student}}}" for lesson, student in cells),
                                  "token": token, "cookie": cookie})
         audit_before = int(cluster.psql("SELECT count(*) FROM audit_event", "saves"))
+        load_before = os.getloadavg()[0]
         ceiling = run_wrk(base + "/healthz", "", args.seconds, 50, None)
         print(f"framework ceiling /healthz: {ceiling['rps']:.0f} req/s")
         saves = 0
@@ -189,7 +190,9 @@ def main(args) -> None:
         f"`wrk -t2 -d{args.seconds}s` on the same cores, signed in as the demo teacher, posting "
         f"`POST /journal/cell` over {len(cells)} cells of their lessons of the last 5 days (each "
         "save changes its cell: one grade written, one chained audit row).\n\n"
-        f"Framework ceiling in the same run: `/healthz` {ceiling['rps']:.0f} req/s at 50 connections.\n\n"
+        f"Load average {load_before:.1f} when the measurement began (2 cores: above ~2, other work shares them "
+        f"and every number here is pessimistic). Framework ceiling in the same run: `/healthz` "
+        f"{ceiling['rps']:.0f} req/s at 50 connections.\n\n"
         "| connections | saves | saves/s | p50 | p99 | non-2xx |\n|---:|---:|---:|---:|---:|---:|\n"
         + rows + f"\n\nAudit rows: {before} before, {after} after ({after - before} new; "
         f"{saved} «journal.cell_saved» in all). `ezh audit verify`: exit {checks['verify'][0]} — "

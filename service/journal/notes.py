@@ -1,7 +1,10 @@
 """Absence notes (R-ATT-1): a class teacher records the reason of a student's absence for
 whole days once — a doctor's certificate (по болезни, «б») or a parent's note (уважительная,
 «у») — and every «н» of those days takes it: the ones already marked here, the later ones in
-``cells`` (its ``_note_reason``). Removing a note puts those cells back to «н».
+``cells`` (``cell_context`` reads the day's notes). Removing a note puts those cells back to «н».
+A closed period is not touched: its cells change only as a correction (with a reason, approved
+where the school asks), so a note there changes nothing already written and says how many
+marks it left.
 
 Who: the class teacher (``journal.class``) of the class the student was in on those days, or a
 holder of ``journal.edit``; anyone else gets «not found» for the student."""
@@ -78,6 +81,23 @@ async def _cells(student: int, starts_on: date, ends_on: date, kinds: tuple[str,
     return rows
 
 
+async def _open_only(student: int, rows: list[dict], year_id: int) -> tuple[list[dict], int]:
+    """The rows whose day lies in no closed study period of the student's grade, and how many
+    were left out. Two queries."""
+    if not rows:
+        return rows, 0
+    grade = await Lesson.raw(
+        "SELECT c.grade FROM enrolment e JOIN school_class c ON c.id = e.school_class AND c.year = {} "
+        "WHERE e.student = {} ORDER BY e.starts_on DESC LIMIT 1", year_id, student).run()
+    g = grade[0]["grade"] if grade else 1
+    closed = await Lesson.raw(
+        "SELECT p.starts_on, p.ends_on FROM study_period p WHERE p.year = {} AND p.grade_from <= {} "
+        "AND p.grade_to >= {} AND EXISTS (SELECT 1 FROM period_closing pc WHERE pc.period = p.id "
+        "AND pc.reopened_at IS NULL)", year_id, g, g).run()
+    kept = [r for r in rows if not any(c["starts_on"] <= r["on_date"] <= c["ends_on"] for c in closed)]
+    return kept, len(rows) - len(kept)
+
+
 async def _retag(viewer: Viewer, student: int, rows: list[dict], kind: str, reason: str) -> int:
     """Give these attendance rows ``kind``, one audit row per cell (its history)."""
     now = access.now()
@@ -94,9 +114,10 @@ async def _retag(viewer: Viewer, student: int, rows: list[dict], kind: str, reas
 
 
 async def do_add_note(viewer: Viewer, student: int, starts_on: date | None, ends_on: date | None,
-                      kind: str, note: str = "") -> tuple[int, int]:
-    """Record the reason of a student's absence for whole days; every «н» of those days takes
-    it. Returns the note's id and how many marks changed."""
+                      kind: str, note: str = "") -> tuple[int, int, int]:
+    """Record the reason of a student's absence for whole days; every «н» of those days in open
+    periods takes it. Returns the note's id, how many marks changed and how many in closed
+    periods were left as they are."""
     if kind not in KINDS:
         raise Refused("Причина: выберите «по болезни» или «по уважительной причине»", field="kind")
     note = forms.value(NOTE, note, "note")
@@ -116,14 +137,16 @@ async def do_add_note(viewer: Viewer, student: int, starts_on: date | None, ends
         await record(viewer.actor, "journal.note_added", "absence_note", row, new={
             "student": student, "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat(),
             "kind": kind, "note": note})
-        changed = await _retag(viewer, student, await _cells(student, starts_on, ends_on, ("absent",)), kind,
+        cells, left = await _open_only(student, await _cells(student, starts_on, ends_on, ("absent",)), year["id"])
+        changed = await _retag(viewer, student, cells, kind,
                                f"Справка: {KINDS[kind]}" + (f" ({note})" if note else ""))
-        return row, changed
+        return row, changed, left
 
 
-async def do_remove_note(viewer: Viewer, note_id: int) -> int:
-    """Take a note back (recorded by mistake): the marks it gave its reason become «н» again,
-    unless another note covers their day. Returns the student."""
+async def do_remove_note(viewer: Viewer, note_id: int) -> tuple[int, int]:
+    """Take a note back (recorded by mistake): the marks it gave its reason in open periods
+    become «н» again, unless another note covers their day. Returns the student and how many
+    marks in closed periods were left as they are."""
     async with atomic():
         rows = await Lesson.raw("SELECT id, student, starts_on, ends_on, kind, note FROM absence_note "
                                 "WHERE id = {} AND removed_at IS NULL", note_id).run() if 0 < note_id <= 2**31 - 1 else []
@@ -145,5 +168,8 @@ async def do_remove_note(viewer: Viewer, note_id: int) -> int:
                                   n["student"], n["ends_on"], n["starts_on"]).run()
         cells = [c for c in await _cells(n["student"], n["starts_on"], n["ends_on"], (n["kind"],))
                  if not any(o["starts_on"] <= c["on_date"] <= o["ends_on"] for o in others)]
+        left = 0
+        if year is not None:
+            cells, left = await _open_only(n["student"], cells, year["id"])
         await _retag(viewer, n["student"], cells, "absent", "Справка снята")
-        return n["student"]
+        return n["student"], left

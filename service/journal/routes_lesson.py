@@ -236,6 +236,7 @@ async def _notes_page(request: Request, class_id: int | None, status: int = 200,
     data = await q.notes_page(request.user, class_id, today)
     return render(request, "journal/notes.html", status_code=status, errors=errors or {}, typed=typed or {},
                   today=today, kinds=notes.KINDS, flash=request.query_params.get("saved", "") if status == 200 else "",
+                  left=_count(request.query_params.get("left", "")) if status == 200 else 0,
                   ahead=today + timedelta(days=notes.AHEAD_DAYS), **data)
 
 
@@ -257,11 +258,11 @@ async def note_add(request: Request) -> Response:
         v = forms.parse(NOTE_FORM, data)
         if v["student"] is None:
             raise Refused("Ученик: выберите из списка", field="student")
-        await notes.do_add_note(request.user, v["student"], v["starts_on"], v["ends_on"], v["kind"], v["note"])
+        _, _, left = await notes.do_add_note(request.user, v["student"], v["starts_on"], v["ends_on"], v["kind"],
+                                             v["note"])
     except Refused as exc:
         return await _notes_page(request, class_id, 400, forms.errors(exc), typed)
-    return redirect(f"/journal/notes?class={class_id}&saved=note" if class_id else "/journal/notes?saved=note",
-                    request)
+    return redirect(_notes_back(class_id, "note", left), request)
 
 
 @post("/notes/{note_id:int}/remove", guards=[NOTES])
@@ -270,13 +271,21 @@ async def note_remove(request: Request, note_id: FromPath[int]) -> Response:
     data = await request.form()
     class_id = forms.parse_filters({"class": NOTE_FORM["class"]}, data)[0]["class"]
     try:
-        await notes.do_remove_note(request.user, note_id)
+        _, left = await notes.do_remove_note(request.user, note_id)
     except NotFound:
         raise
     except Refused as exc:
         return await _notes_page(request, class_id, 400, forms.errors(exc))
-    return redirect(f"/journal/notes?class={class_id}&saved=removed" if class_id else "/journal/notes?saved=removed",
-                    request)
+    return redirect(_notes_back(class_id, "removed", left), request)
+
+
+def _count(text: str) -> int:
+    return int(text) if text.isdigit() and len(text) < 6 else 0
+
+
+def _notes_back(class_id: int | None, saved: str, left: int) -> str:
+    query = f"class={class_id}&" if class_id else ""
+    return f"/journal/notes?{query}saved={saved}" + (f"&left={left}" if left else "")
 
 
 HANDLERS = [today_page, lesson_page, entry_save, attendance_save, individual_save, file_add, file_remove,

@@ -78,6 +78,7 @@ LESSON_CONTEXT = {
 }
 
 NOTES_CONTEXT = {
+    "left": 2,
     "classes": [{"id": 3, "name": "5А", "grade": 5}, {"id": 4, "name": "6Б", "grade": 6}],
     "school_class": {"id": 3, "name": "5А", "class_teacher": 2, "year": 1},
     "students": [{"id": 11, "name": "Морозов А. Д.", "days": ["н×2", "б", ""], "open": True},

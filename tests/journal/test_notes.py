@@ -9,7 +9,7 @@ import pytest
 from service.accounts.viewer import Viewer
 from service.audit.tables import AuditEvent
 from service.errors import NotFound, Refused
-from service.journal import cells, lesson_queries, notes
+from service.journal import cells, finals, lesson_queries, notes
 from service.journal.tables import AbsenceNote, Attendance
 from tests.journal.factories import TODAY, journal_school
 
@@ -35,9 +35,9 @@ async def test_a_note_gives_its_reason_to_every_absence_of_its_days(db):
     p1 = s.people["pupil1"]
     await cells.do_save_cell(t, s.lessons[date(2026, 11, 20)], p1, "н")
     await cells.do_save_cell(t, s.lessons[date(2026, 11, 23)], p1, "н 4")
-    note, changed = await notes.do_add_note(klruk(s), p1, date(2026, 11, 23), date(2026, 11, 25), "ill",
-                                            "справка № 17")
-    assert changed == 1
+    note, changed, left = await notes.do_add_note(klruk(s), p1, date(2026, 11, 23), date(2026, 11, 25), "ill",
+                                                  "справка № 17")
+    assert (changed, left) == (1, 0)
     assert await kinds() == ["absent", "ill"]
     saved = await cells.do_save_cell(t, s.lessons[TODAY], p1, "н")
     assert saved.text == "б"
@@ -81,3 +81,19 @@ async def test_bad_dates_and_kinds_are_refused(db, starts, ends, kind, field):
         await notes.do_add_note(klruk(s), s.people["pupil1"], starts, ends, kind)
     assert exc.value.field == field
     assert await AbsenceNote.count().run() == 0
+
+
+async def test_a_note_leaves_a_closed_period_as_it_is(db):
+    """R-GRADE-2, R-SEC-3: cells of a closed period change only as corrections: a note brought
+    afterwards changes none of them and says how many it left; taking it back neither."""
+    s = await journal_school()
+    t = person(s, "uchitel", ("teacher",), "journal.teach")
+    p1 = s.people["pupil1"]
+    await cells.do_save_cell(t, s.lessons[date(2026, 11, 20)], p1, "н")
+    deputy = person(s, "admin", ("deputy",), "journal.approve", "journal.edit", "journal.view")
+    await finals.do_close_period(deputy, s.periods[2], "Четверть закрыта досрочно для проверки", force=True)
+    note, changed, left = await notes.do_add_note(klruk(s), p1, date(2026, 11, 20), date(2026, 11, 20), "ill")
+    assert (changed, left) == (0, 1)
+    assert await kinds() == ["absent"]
+    assert await notes.do_remove_note(klruk(s), note) == (p1, 0)
+    assert await kinds() == ["absent"]
