@@ -223,6 +223,19 @@ async def _student_of(lesson: dict, student: int) -> None:
                       f"{day:%d.%m.%Y}: задание ему не дать", field="student")
 
 
+async def _still_open(viewer: Viewer, lesson: dict, field: str) -> None:
+    """Individual homework and files of a lesson change freely while its entries do (the school's
+    days, an open period); after that only a holder of ``journal.approve`` changes them — they
+    are the lesson's record, as its topic is."""
+    if viewer.can("journal.approve"):
+        return
+    if await access.lock_state(lesson, access.school_today()) != rules.FREE:
+        s = await access.settings(lesson["year"])
+        raise Refused(f"Урок {lesson['on_date']:%d.%m.%Y} закрыт для свободного исправления (прошло больше "
+                      f"{s.edit_days} дн. или период закрыт): индивидуальные задания и файлы этого урока "
+                      f"теперь меняет только заместитель директора", field=field)
+
+
 async def do_set_individual_homework(viewer: Viewer, lesson_id: int, student: int, text: str) -> bool:
     """Homework for one student of the lesson (empty text: none). Returns whether anything
     changed."""
@@ -230,6 +243,7 @@ async def do_set_individual_homework(viewer: Viewer, lesson_id: int, student: in
     async with atomic():
         lesson = await writable_lesson(viewer, lesson_id)
         await _student_of(lesson, student)
+        await _still_open(viewer, lesson, "individual")
         await access.lock(f"homework:{lesson_id}:{student}")
         rows = await Lesson.raw("SELECT id, text FROM homework_individual WHERE lesson = {} AND student = {} "
                                 "AND removed_at IS NULL ORDER BY id DESC LIMIT 1", lesson_id, student).run()
@@ -260,6 +274,7 @@ async def do_attach_file(viewer: Viewer, lesson_id: int, student: int | None, na
         lesson = await writable_lesson(viewer, lesson_id)
         if student is not None:
             await _student_of(lesson, student)
+        await _still_open(viewer, lesson, "file")
         limit = (await access.settings(lesson["year"])).file_max_kb
         shown, content_type = files.check_upload(name, data, limit)
         sha = files.store(data)
@@ -279,7 +294,7 @@ async def do_remove_file(viewer: Viewer, file_id: int) -> int:
         row = await files.file_row(file_id)
         if row is None:
             raise NotFound()
-        await writable_lesson(viewer, row["lesson"])
+        await _still_open(viewer, await writable_lesson(viewer, row["lesson"]), "file")
         await HomeworkFile.update({HomeworkFile.removed_at: access.now()}).where(HomeworkFile.id == file_id).run()
         await record(viewer.actor, "journal.file_removed", "homework_file", file_id,
                      old={"name": row["name"], "student": row["student"]})

@@ -203,3 +203,19 @@ async def test_today_lists_the_teachers_lessons_and_reminds_about_attendance(db)
     await cells.do_save_attendance(t, s.lessons[TODAY], {s.people["pupil1"]: "absent", s.people["pupil2"]: None})
     rows = await lesson_queries.day_lessons(t, TODAY)
     assert rows[0]["attendance_taken"] and lesson_queries.reminders(rows, TODAY, TODAY, 10 * 60) == []
+
+
+async def test_a_locked_lessons_individual_homework_and_files_are_the_deputys(db):
+    """R-GRADE-5 (locks), R-LESSON-1: past the free days a teacher changes no individual
+    homework and no file of the lesson — the refusal says why and who may; the deputy head may."""
+    s = await journal_school()
+    old, p1 = s.lessons[date(2026, 11, 2)], s.people["pupil1"]
+    pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    for attempt in (lambda: lessons.do_set_individual_homework(teacher(s), old, p1, "Карточка № 3"),
+                    lambda: lessons.do_attach_file(teacher(s), old, None, "Задание.pdf", pdf)):
+        with pytest.raises(Refused) as exc:
+            await attempt()
+        assert "закрыт для свободного исправления" in exc.value.message and "заместитель" in exc.value.message
+    assert await IndividualHomework.count().run() == 0
+    assert await lessons.do_set_individual_homework(deputy(s), old, p1, "Карточка № 3")
+    assert await AuditEvent.count().where(AuditEvent.action == "journal.homework_individual").run() == 1
