@@ -964,6 +964,9 @@ async def generate_demo_school(size: str, seed: int) -> DemoResult:
         from service.demo_journal import write_demo_journal
 
         journal = await write_demo_journal(seed, datetime.now(UTC), plan.leavers, plan.person_ids)
+        from service.diary.demo import write_demo_acknowledgements
+
+        journal["acknowledgements"] = await write_demo_acknowledgements(seed, datetime.now(UTC))
         counts = plan.counts() | {"accounts": len(created), "lessons": timetable.get("lessons", 0),
                                   "substitutions": timetable.get("substitutions", 0),
                                   "grades": journal.get("grades", 0)}

@@ -23,6 +23,8 @@ from service.orders.routes import FORMS as ORDER_FORMS
 from service.portal.readiness import Item
 from service.readers import Table as ExchangeTable
 from service.web import TEMPLATES_DIR, jinja, render_pdf
+from tests.diary.contexts import CONTEXTS as DIARY_CONTEXTS
+from tests.diary.contexts import PARTIALS as DIARY_PARTIALS
 from tests.journal.contexts import CONTEXTS as JOURNAL_CONTEXTS
 from tests.journal.contexts import PARTIALS as JOURNAL_PARTIALS
 from tests.timetable.contexts import CONTEXTS as TIMETABLE_CONTEXTS
@@ -308,6 +310,8 @@ CONTEXTS.update(TIMETABLE_CONTEXTS)
 PARTIALS |= TIMETABLE_PARTIALS
 CONTEXTS.update(JOURNAL_CONTEXTS)
 PARTIALS |= JOURNAL_PARTIALS
+CONTEXTS.update(DIARY_CONTEXTS)
+PARTIALS |= DIARY_PARTIALS
 
 
 def _all_templates() -> set[str]:
