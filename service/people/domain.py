@@ -17,8 +17,11 @@ DOMAIN = Domain(
     rights=(
         Right("invitations.issue_any", "Выпускать коды приглашения для любого класса", CODES,
               ("admin", "deputy", "secretary"), includes=("invitations.issue_own",)),
+        # An invitation slip hands out the pupil's or the parent's role: issuing slips contains
+        # the rights those roles carry (diary), so a class teacher may issue them without
+        # holding a diary of their own (accounts/rules.py::rights_beyond).
         Right("invitations.issue_own", "Выпускать коды приглашения для своего класса", CODES,
-              ("class_teacher",)),
+              ("class_teacher",), includes=("diary.own", "diary.acknowledge")),
         Right("people.view_all", "Видеть карточки всех учеников и родителей", PEOPLE,
               ("admin", "deputy", "secretary"),
               includes=("people.view_class", "people.view_taught", "people.view_children",
