@@ -305,7 +305,7 @@ CONTEXTS: dict[str, tuple[Viewer | None, dict, str]] = {
 }
 PARTIALS = {"base.html", "_macros.html", "school/_year_nav.html", "school/_load_rows.html", "home/_parts.html", "home/_children.html",
             "people/_person_fields.html"}  # rendered through the pages above
-PDFS = {"pdf/invitations.html"}
+PDFS = {"pdf/invitations.html", "pdf/diary_week.html"}
 CONTEXTS.update(TIMETABLE_CONTEXTS)
 PARTIALS |= TIMETABLE_PARTIALS
 CONTEXTS.update(JOURNAL_CONTEXTS)

@@ -7,19 +7,21 @@ by anyone but the pupil and their parents goes to the access log."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from urllib.parse import quote
 
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath
 
 from service import forms
 from service.audit.log import log_access
-from service.diary import actions, queries
+from service.diary import actions, printout, queries
 from service.diary.queries import Whose
 from service.errors import NotFound, Refused
 from service.journal import access, final_queries, rules
 from service.journal.final_queries import short_name
 from service.timetable import views
-from service.web import existing_id, redirect, render, requires, signed_in
+from service.timetable.tables import Lesson
+from service.web import existing_id, redirect, render, render_pdf, requires, signed_in
 
 WEEK_QUERY = {"week": forms.Day("Неделя")}
 ACK_FORM = {"period": forms.Int("Период", min=1)}
@@ -204,6 +206,42 @@ async def class_acknowledgements(request: Request) -> Response:
                   period=period, pupils=pupils, done=done, today=today)
 
 
+_CLASS_SQL = """
+SELECT c.id, c.name, c.class_teacher, p.last_name, p.first_name, p.middle_name
+FROM school_class c LEFT JOIN person p ON p.id = c.class_teacher WHERE c.id = {}
+"""
+
+
+@get("/classes/{class_id:int}/diary.pdf", guards=[requires("journal.class", "journal.view")])
+async def week_printout(request: Request, class_id: FromPath[int]) -> Response:
+    """The class's diaries for a week as one PDF, a page per pupil (R-DIARY-2): for families
+    without a computer. The class teacher of the class or a holder of ``journal.view``; for
+    anyone else the class does not exist. Every pupil printed is in the access log."""
+    viewer = request.user
+    rows = await Lesson.raw(_CLASS_SQL, existing_id(class_id)).run()
+    if not rows:
+        raise NotFound()
+    c = rows[0]
+    if not (viewer.can("journal.view") or (viewer.person_id is not None and c["class_teacher"] == viewer.person_id)):
+        raise NotFound()
+    values, problems = forms.parse_filters(WEEK_QUERY, request.query_params)
+    if problems:
+        raise NotFound()
+    today = access.school_today()
+    monday = views.week_of(values["week"] or today)
+    pages = await printout.class_week(class_id, monday, today)
+    if pages:
+        await log_access(viewer.actor, [p["id"] for p in pages], SEEN + " (печать недели)")
+    teacher = (views.short_name(c["last_name"], c["first_name"], c["middle_name"])
+               if c["class_teacher"] is not None else "не назначен")
+    pdf = render_pdf("pdf/diary_week.html", pages=pages, class_name=c["name"], class_teacher=teacher,
+                     monday=monday, sunday=monday + timedelta(days=6))
+    filename = f"dnevniki-{c['name']}-{monday.isoformat()}.pdf"
+    return Response(pdf, status_code=200, media_type="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}", "Cache-Control": "no-store"})
+
+
 # The staff page lives outside /diary: with the diary open to the internet (provisioning:
 # ezh_diary_public) nginx lets /diary through and keeps every other page LAN-only.
-router = Router(path="/", route_handlers=[index, class_acknowledgements, week, finals, acknowledge, subject])
+router = Router(path="/", route_handlers=[index, class_acknowledgements, week_printout, week, finals, acknowledge,
+                                             subject])
