@@ -33,13 +33,7 @@ def _lessons_sql() -> str:
     where, excluded, _ = views.student_where()
     where, excluded = where.replace("{}", "pq.pupil"), excluded.replace("{}", "pq.pupil")
     return f"""
-SELECT pq.pupil, l.id, l.on_date, l.number, l.school_class, l.study_group, l.student, l.subject,
-       l.teacher, l.taught_by, l.cancelled, l.combined, l.room_changed, l.extra, l.moved_from,
-       l.moved_from_number, l.change_note,
-       s.name AS subject_name, r.name AS room_name, g.name AS group_name,
-       t.last_name AS t_last, t.first_name AS t_first, t.middle_name AS t_middle,
-       b.last_name AS b_last, b.first_name AS b_first, b.middle_name AS b_middle,
-       le.topic, le.homework
+SELECT pq.pupil, {queries.WEEK_COLUMNS}
        {excluded}
 FROM (SELECT DISTINCT e.student AS pupil FROM enrolment e WHERE e.school_class = {{}} AND e.starts_on <= {{}}
       AND (e.ends_on IS NULL OR e.ends_on >= {{}}) AND (e.ends_on IS NULL OR e.ends_on >= e.starts_on)) pq
@@ -47,12 +41,7 @@ JOIN lesson l ON l.on_date >= {{}} AND l.on_date <= {{}}
      AND (l.school_class = {{}} OR l.student = pq.pupil
           OR l.study_group IN (SELECT gm.study_group FROM group_member gm WHERE gm.student = pq.pupil))
      AND ({where})
-JOIN subject s ON s.id = l.subject
-JOIN person t ON t.id = l.teacher
-JOIN person b ON b.id = l.taught_by
-LEFT JOIN study_group g ON g.id = l.study_group
-LEFT JOIN room r ON r.id = l.room
-LEFT JOIN lesson_entry le ON le.lesson = l.id
+{queries.WEEK_JOINS}
 ORDER BY pq.pupil, l.on_date, l.number, l.id
 """
 

@@ -98,22 +98,26 @@ async def children(viewer: Viewer, today: date) -> list[dict]:
 
 # --- the week ----------------------------------------------------------------------------------
 
-_WEEK_SQL = """
-SELECT l.id, l.on_date, l.number, l.school_class, l.study_group, l.student, l.subject,
+# What the diary shows of a lesson (the week here, the class's printout in printout.py): the
+# lesson, its subject, room, group, planned and actual teacher, topic and homework for all.
+WEEK_COLUMNS = """l.id, l.on_date, l.number, l.school_class, l.study_group, l.student, l.subject,
        l.teacher, l.taught_by, l.cancelled, l.combined, l.room_changed, l.extra, l.moved_from,
        l.moved_from_number, l.change_note,
        s.name AS subject_name, r.name AS room_name, g.name AS group_name,
        t.last_name AS t_last, t.first_name AS t_first, t.middle_name AS t_middle,
        b.last_name AS b_last, b.first_name AS b_first, b.middle_name AS b_middle,
-       le.topic, le.homework
-       {excluded}
-FROM lesson l
-JOIN subject s ON s.id = l.subject
+       le.topic, le.homework"""
+WEEK_JOINS = """JOIN subject s ON s.id = l.subject
 JOIN person t ON t.id = l.teacher
 JOIN person b ON b.id = l.taught_by
 LEFT JOIN study_group g ON g.id = l.study_group
 LEFT JOIN room r ON r.id = l.room
-LEFT JOIN lesson_entry le ON le.lesson = l.id
+LEFT JOIN lesson_entry le ON le.lesson = l.id"""
+
+_WEEK_SQL = "SELECT " + WEEK_COLUMNS + """
+       {excluded}
+FROM lesson l
+""" + WEEK_JOINS + """
 WHERE l.on_date >= {{}} AND l.on_date <= {{}} AND ({where})
 ORDER BY l.on_date, l.number, l.id
 """
@@ -240,18 +244,6 @@ async def classes_for(viewer: Viewer, today: date) -> list[dict]:
             JOIN academic_year y ON y.id = c.year
             WHERE y.starts_on <= {{}} AND y.ends_on >= {{}} {mine}
             ORDER BY c.grade, c.letter, c.name""", today, today, *args).run()
-
-
-async def class_periods(year: int, grade: int) -> list[dict]:
-    """The study periods of a grade in a year, with whether each is closed. One query."""
-    rows = await Lesson.raw(
-        "SELECT p.id, p.name, p.starts_on, p.ends_on, "
-        "EXISTS (SELECT 1 FROM period_closing pc WHERE pc.period = p.id AND pc.reopened_at IS NULL) AS closed "
-        "FROM study_period p WHERE p.year = {} AND p.grade_from <= {} AND p.grade_to >= {} "
-        "ORDER BY p.starts_on", year, grade, grade).run()
-    for r in rows:
-        r["closed"] = bool(r["closed"])
-    return rows
 
 
 async def class_acknowledgements(class_id: int, period: int, today: date) -> list[dict]:

@@ -191,7 +191,7 @@ async def class_acknowledgements(request: Request) -> Response:
     periods, period, pupils = [], None, []
     if chosen is not None:
         s = await access.settings(chosen["year"])
-        periods = await queries.class_periods(chosen["year"], chosen["grade"])
+        periods = await access.periods(chosen["year"], chosen["grade"])
         period = (next((p for p in periods if p["id"] == values["period"]), None)
                   if values["period"] is not None else _default_period(periods, today, s.finals_days))
         if values["period"] is not None and period is None:

@@ -22,7 +22,7 @@ from functools import cache
 from service.db import fetch, is_postgres
 from service.journal import rules
 from service.journal.access import JournalRef, choose_system, subtract
-from service.journal.union import as_text, branch
+from service.journal.union import as_text, branch, home_schooling_branch
 
 WIDTH = (6, 5)
 K, I1, I2, I3, I4, I5, I6 = range(7)
@@ -67,13 +67,7 @@ def _sql(kind: str | None, one_student: bool, check_load: bool, lock: bool) -> t
         parts.append((branch(2, f"FROM {table} m WHERE {spans}", WIDTH, ints=["m.student"],
                              texts=[as_text("m.starts_on"), as_text("m.ends_on")]), span_args))
         if kind == "c":
-            parts.append((branch(3, "FROM home_schooling h WHERE h.student IN "
-                                    f"(SELECT m.student FROM {table} m WHERE {spans}) "
-                                    "AND h.starts_on <= {} AND (h.ends_on IS NULL OR h.ends_on >= {}) "
-                                    "AND (NOT EXISTS (SELECT 1 FROM home_schooling_subject a WHERE a.home_schooling = h.id) "
-                                    "OR EXISTS (SELECT 1 FROM home_schooling_subject b WHERE b.home_schooling = h.id "
-                                    "AND b.subject = {}))", WIDTH,
-                                 ints=["h.student"], texts=[as_text("h.starts_on"), as_text("h.ends_on")]),
+            parts.append((home_schooling_branch(3, WIDTH, f"(SELECT m.student FROM {table} m WHERE {spans})"),
                           [*span_args, "day", "day", "subject"]))
         notes_of = f"(SELECT m.student FROM {table} m WHERE {spans})"
         notes_args = span_args

@@ -23,6 +23,7 @@ from service.db import fetch
 from service.journal.access import JournalRef, choose_system, subtract
 from service.journal.union import as_text as _text
 from service.journal.union import branch as _branch
+from service.journal.union import home_schooling_branch
 
 # column positions of a row: k, then the integers, then the texts
 K, I1, I2, I3, I4, I5, I6 = range(7)
@@ -163,13 +164,7 @@ def _content_sql(kind: str) -> tuple[str, list[str]]:
                     f"AND c.target = 'cell' AND {lessons}", CONTENT, ints=["c.lesson", "c.student"]), lesson_args),
     ]
     if kind == "c":  # home schooling takes a pupil out of the class journals its order lists
-        parts.append((_branch(4, "FROM home_schooling h WHERE h.student IN "
-                                 f"(SELECT m.student FROM {table} m WHERE {spans}) "
-                                 "AND h.starts_on <= {} AND (h.ends_on IS NULL OR h.ends_on >= {}) "
-                                 "AND (NOT EXISTS (SELECT 1 FROM home_schooling_subject a WHERE a.home_schooling = h.id) "
-                                 "OR EXISTS (SELECT 1 FROM home_schooling_subject b WHERE b.home_schooling = h.id "
-                                 "AND b.subject = {}))", CONTENT,
-                              ints=["h.student"], texts=[_text("h.starts_on"), _text("h.ends_on")]),
+        parts.append((home_schooling_branch(4, CONTENT, f"(SELECT m.student FROM {table} m WHERE {spans})"),
                       [*span_args, "end", "start", "subject"]))
     sql = " UNION ALL ".join(p for p, _ in parts)  # no ORDER BY: sorting here cost the server 0.3 ms
     return sql, [name for _, names in parts for name in names]

@@ -24,3 +24,16 @@ def branch(k: int, sql_from: str, width: tuple[int, int], ints: Sequence[str] = 
             *texts, *["CAST(NULL AS TEXT)"] * (n_texts - len(texts))]
     names = [*(f"i{n}" for n in range(1, n_ints + 1)), *(f"t{n}" for n in range(1, n_texts + 1))]
     return f"SELECT {k} AS k, {', '.join(f'{c} AS {n}' for c, n in zip(cols, names, strict=True))} {sql_from}"
+
+
+def home_schooling_branch(k: int, width: tuple[int, int], members: str) -> str:
+    """The branch of the spans in which home schooling takes a pupil of ``members`` (a subquery
+    of student ids) out of a subject's class journal — its order lists the subject, or lists
+    none: every subject. Columns: the student, then the span's first and last day. Its own
+    arguments after those of ``members``: the last day, the first day, the subject."""
+    return branch(k, f"FROM home_schooling h WHERE h.student IN {members} "
+                     "AND h.starts_on <= {} AND (h.ends_on IS NULL OR h.ends_on >= {}) "
+                     "AND (NOT EXISTS (SELECT 1 FROM home_schooling_subject a WHERE a.home_schooling = h.id) "
+                     "OR EXISTS (SELECT 1 FROM home_schooling_subject b WHERE b.home_schooling = h.id "
+                     "AND b.subject = {}))", width,
+                  ints=["h.student"], texts=[as_text("h.starts_on"), as_text("h.ends_on")])
