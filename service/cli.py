@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import errno
 import getpass
+import re
 import socket
 import sys
+from datetime import date
 from pathlib import Path
 
 from service.ops.commands import cmd_maintenance, cmd_ops  # glue: service/ops/commands.py
@@ -75,6 +77,15 @@ def _port(text: str) -> int:
     if not 1 <= (port := _integer(text)) <= 65535:
         raise argparse.ArgumentTypeError(f"порт должен быть от 1 до 65535, получено {port}")
     return port
+
+
+def _day(text: str) -> date:
+    try:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"ожидается дата ГГГГ-ММ-ДД, получено «{text}»")
 
 
 SIZES = ("S", "M", "L")  # `--size m` is as good as `--size M`: choices are compared upper-cased
@@ -207,6 +218,12 @@ def _parser() -> argparse.ArgumentParser:
     ma.add_argument("--start", required=True, metavar="«ГГГГ-ММ-ДД ЧЧ:ММ»")
     ma.add_argument("--end", required=True, metavar="«ГГГГ-ММ-ДД ЧЧ:ММ»")
     ma.add_argument("--reason", required=True, metavar="ТЕКСТ", help="какие работы (увидят все)")
+    dg = sub.add_parser("digest", help="ежедневная сводка родителям по почте (таймер ezh-digest; "
+                                       "только если рассылка включена в [mail])")
+    dg.add_argument("--date", type=_day, metavar="ГГГГ-ММ-ДД",
+                    help="за какой день (по умолчанию сегодня по часовому поясу школы)")
+    dg.add_argument("--dry-run", action="store_true",
+                    help="показать, кому и что ушло бы, ничего не отправляя и не отмечая")
     ops = sub.add_parser("ops", help="учёт доступности службы")
     osub = ops.add_subparsers(dest="ops_command", title="действия", metavar="действие",
                               required=True)
@@ -635,6 +652,37 @@ def cmd_export(args, settings) -> int:
     return _run(go())
 
 
+def cmd_digest(args, settings) -> int:
+    """The daily digest to parents. Mail off: says so, exits 0, reads and sends nothing. A mail
+    server that cannot be reached (or refuses addresses): exit 1; whoever was not sent to is
+    not recorded, so the next run tries them again."""
+    from datetime import datetime
+
+    from service.diary import digest
+
+    if not settings.mail.enabled:
+        print(digest.MAIL_OFF[0].upper() + digest.MAIL_OFF[1:])
+        return 0
+    day = args.date or datetime.now(settings.tz).date()
+
+    async def go() -> int:
+        await _ready_db()
+        outcome = await digest.run(settings, day, dry_run=args.dry_run)
+        for line in outcome.lines:
+            print(line)
+        if outcome.error:
+            print(f"ezh: {outcome.error}. Ничего больше не отправлено; следующий запуск отправит "
+                  "оставшиеся письма.", file=sys.stderr)
+            return EXIT_PROBLEM
+        if outcome.failed:
+            print("ezh: почтовый сервер не принял адреса: " + ", ".join(outcome.failed)
+                  + ". Проверьте адреса родителей; следующий запуск попробует снова.", file=sys.stderr)
+            return EXIT_PROBLEM
+        return 0
+
+    return _run(go())
+
+
 def cmd_backup(args, settings) -> int:
     from service.backup_commands import cmd_backup as run
 
@@ -654,6 +702,7 @@ COMMANDS = {
     "import": cmd_import,
     "export": cmd_export,
     "backup": cmd_backup,
+    "digest": cmd_digest,
     "maintenance": cmd_maintenance,
     "ops": cmd_ops,
 }

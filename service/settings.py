@@ -12,6 +12,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -206,6 +207,46 @@ class BackupSettings:
                                 check=_check_positive)
 
 
+MAIL_SECURITY = ("starttls", "ssl", "none")
+
+
+def _check_mail_security(value: str) -> str | None:
+    if value not in MAIL_SECURITY:
+        return "ожидается один из: " + ", ".join(MAIL_SECURITY)
+    return None
+
+
+def _check_sender(value: str) -> str | None:
+    """The From of the school's e-mail: «Школа <journal@school.local>» or a bare address; a line
+    break would let a value write headers of its own."""
+    if "\n" in value or "\r" in value or "@" not in parseaddr(value)[1]:
+        return f"ожидается адрес вида «Школа <journal@school.local>», получено «{value}»"
+    return None
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """The school's own mail server, for the daily digest to parents (`ezh digest`). Off until
+    the school turns it on: nothing leaves the school unless configured."""
+
+    enabled: bool = _setting("EZH_MAIL_ENABLED", False,
+                             "Рассылать родителям ежедневную сводку по почте (ezh digest)")
+    host: str = _setting("EZH_MAIL_HOST", "", "Почтовый сервер школы (SMTP), например mail.school.local")
+    port: int = _setting("EZH_MAIL_PORT", 587, "Порт почтового сервера (587 — STARTTLS, 465 — SSL)",
+                         check=_check_port)
+    security: str = _setting("EZH_MAIL_SECURITY", "starttls",
+                             "Шифрование соединения: starttls, ssl или none (только внутри школы)",
+                             check=_check_mail_security)
+    user: str = _setting("EZH_MAIL_USER", "", "Учётная запись на почтовом сервере; пусто — без входа")
+    password_file: Path = _setting("EZH_MAIL_PASSWORD_FILE", Path(""),
+                                   "Файл с паролем учётной записи почты (сам пароль в ezh.toml не пишется)")
+    sender: str = _setting("EZH_MAIL_SENDER", "Школа <journal@school.local>",
+                           "Отправитель писем: «Название <адрес>»", check=_check_sender)
+    digest_time: str = _setting("EZH_MAIL_DIGEST_TIME", "18:00",
+                                "Время ежедневной сводки родителям (таймер ezh-digest)",
+                                check=_check_clock_time)
+
+
 SECTIONS: dict[str, type] = {
     "database": DatabaseSettings,
     "server": ServerSettings,
@@ -215,6 +256,7 @@ SECTIONS: dict[str, type] = {
     "log": LogSettings,
     "backup": BackupSettings,
     "maintenance": MaintenanceSettings,
+    "mail": MailSettings,
 }
 
 
@@ -228,6 +270,7 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     backup: BackupSettings = field(default_factory=BackupSettings)
     maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
     config_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict, compare=False)  # env name → origin
 
@@ -396,6 +439,8 @@ def in_effect(settings: Settings) -> list[tuple[str, str, Any, str]]:
     derived |= {f.metadata["env"]: settings.backup_path(f.name)
                 for f in dataclasses.fields(BackupSettings) if f.type in (Path, "Path")
                 and f.name != "config_dir"}
+    if str(settings.mail.password_file) in ("", "."):
+        derived["EZH_MAIL_PASSWORD_FILE"] = ""  # not set: shown as not set, not as "."
     rows = []
     for section, cls in SECTIONS.items():
         values = getattr(settings, section)

@@ -20,6 +20,9 @@ DOMAIN = Domain(
     ),
     audit_actions={
         "diary.finals_acknowledged": "Родитель ознакомлен с итоговыми отметками за период",
+        "diary.digest_switched": "Родитель включил или выключил ежедневную сводку на почту",
+        "diary.digest_address_changed": "Родитель изменил адрес почты для ежедневной сводки",
+        "diary.digest_sent": "Ежедневная сводка отправлена родителю на почту",
     },
     menu=(
         MenuEntry("/diary", "Дневник", ("diary.own",), position=15),

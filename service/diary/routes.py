@@ -19,6 +19,7 @@ from service.diary.queries import Whose
 from service.errors import NotFound, Refused
 from service.journal import access, final_queries, rules
 from service.journal.final_queries import short_name
+from service.settings import get_settings
 from service.timetable import views
 from service.timetable.tables import Lesson
 from service.web import existing_id, redirect, render, render_pdf, requires, signed_in
@@ -241,7 +242,41 @@ async def week_printout(request: Request, class_id: FromPath[int]) -> Response:
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}", "Cache-Control": "no-store"})
 
 
+# --- the daily digest by e-mail (issue 10 item 5) ------------------------------------------------
+
+DIGEST_FORM = {"enabled": forms.Flag("Присылать ежедневную сводку")}
+
+
+async def _digest_page(request: Request, status: int = 200, errors: dict | None = None,
+                       typed: dict | None = None, saved: bool = False) -> Response:
+    mail = get_settings().mail
+    choice = await actions.digest_choice(request.user)
+    return render(request, "diary/digest.html", status_code=status, choice=choice, mail_enabled=mail.enabled,
+                  digest_time=mail.digest_time if mail.enabled else "", errors=errors or {},
+                  typed=typed or {}, saved=saved)
+
+
+@get("/diary/digest", guards=[requires("diary.own")])
+async def digest_settings(request: Request) -> Response:
+    """A parent's own daily digest: the address it goes to and whether it goes (off by default).
+    Anyone who is not a parent of a pupil: 404."""
+    return await _digest_page(request, saved=request.query_params.get("saved") == "1")
+
+
+@post("/diary/digest", guards=[requires("diary.own")])
+async def digest_save(request: Request) -> Response:
+    """Always the viewer's own choice: the form names no person, and the action takes none."""
+    form = await request.form()
+    enabled = forms.parse(DIGEST_FORM, form)["enabled"]
+    try:
+        await actions.do_set_digest(request.user, form.get("address"), enabled)
+    except Refused as exc:
+        return await _digest_page(request, 400, forms.errors(exc),
+                                  {"address": form.get("address") or "", "enabled": enabled})
+    return redirect("/diary/digest?saved=1", request)
+
+
 # The staff page lives outside /diary: with the diary open to the internet (provisioning:
 # ezh_diary_public) nginx lets /diary through and keeps every other page LAN-only.
 router = Router(path="/", route_handlers=[index, class_acknowledgements, week_printout, week, finals, acknowledge,
-                                             subject])
+                                             subject, digest_settings, digest_save])

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from service.accounts.rights import PERMISSION_CODES
 from service.accounts.viewer import Viewer
+from service.diary import digest
+from service.diary.actions import DigestChoice
 from service.diary.queries import Whose
 
 PARENT = Viewer(5, "roditel", 9, "Морозова Елена Викторовна", ("parent",),
@@ -75,4 +77,26 @@ CONTEXTS = {
                      "done": []}]},
         "ознакомились родители"),
 }
+
+DIGEST_CHILD = digest.ChildDay(
+    11, "Морозов Артём", "5А",
+    grades=[{"subject": "Математика", "mark": "5", "kind": "Контрольная работа", "weight": "3",
+             "comment": "без ошибок", "on_date": MONDAY, "earlier": False}],
+    absences=[{"subject": "Английский язык", "number": 3, "letter": "б", "reason": "по болезни",
+               "minutes": None, "note": "справка"}],
+    next_day=date(2026, 11, 24),
+    lessons=[{**LESSON, "homework": "№ 245, 247", "own_homework": ["Повторить таблицу умножения на 7"]}])
+DIGEST = digest.Digest(9, "mama@example.ru", "Елена Викторовна", MONDAY, [DIGEST_CHILD])
+
+CONTEXTS["diary/digest.html"] = (
+    PARENT, {"choice": DigestChoice("mama@example.ru", True), "mail_enabled": False, "digest_time": "",
+             "errors": {"address": "Адрес электронной почты: адрес вида name@example.ru"},
+             "typed": {"address": "мама на почте"}, "saved": False},
+    "Школа не включила рассылку")
+CONTEXTS["diary/digest_mail.html"] = (
+    PARENT, {"digest": DIGEST, "school": "Школа № 1", "day_text": digest.day_text,
+             "links": {11: "https://ezh.school.local/diary/11"},
+             "settings_link": "https://ezh.school.local/diary/digest", "grade_line": digest._grade_line,
+             "absence_line": digest._absence_line, "subject": "Школа № 1: сводка за 23.11.2026"},
+    "Сводка электронного журнала за понедельник, 23 ноября 2026 г.")
 PARTIALS = {"diary/_head.html"}
