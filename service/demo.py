@@ -967,6 +967,9 @@ async def generate_demo_school(size: str, seed: int) -> DemoResult:
         from service.diary.demo import write_demo_acknowledgements
 
         journal["acknowledgements"] = await write_demo_acknowledgements(seed, datetime.now(UTC))
+        from service.messages.demo import write_demo_messages
+
+        journal["message_threads"] = await write_demo_messages(seed, datetime.now(UTC))
         counts = plan.counts() | {"accounts": len(created), "lessons": timetable.get("lessons", 0),
                                   "substitutions": timetable.get("substitutions", 0),
                                   "grades": journal.get("grades", 0)}

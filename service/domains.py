@@ -46,6 +46,9 @@ class MenuEntry:
     rights: tuple[str, ...] = ()
     position: int = 100
     also_current: tuple[str, ...] = ()
+    # a path whose fragment the menu fetches after the page (a count such as unread messages):
+    # the page itself pays no query for it
+    badge: str | None = None
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,8 @@ def test_piccolo_apps_and_routes_come_from_the_declarations():
     assert domains.piccolo_apps() == ["service.audit.piccolo_app", "service.accounts.piccolo_app",
                                       "service.school.piccolo_app", "service.people.piccolo_app",
                                       "service.timetable.piccolo_app", "service.journal.piccolo_app",
-                                      "service.diary.piccolo_app", "service.ops.piccolo_app"]
+                                      "service.diary.piccolo_app", "service.messages.piccolo_app",
+                                      "service.ops.piccolo_app"]
     paths = {route.path for route in create_app(database_pool=False).routes}
     for domain in domains.discover():
         router = domains.resolve(domain.routes) if domain.routes else None
@@ -98,7 +99,7 @@ async def test_the_menu_a_user_sees_follows_their_rights(db):
     async with client() as c:
         await sign_in(c, "klruk", PASSWORD)
         nav = (await c.get("/home")).text.split('class="main-nav"')[1].split("</nav>")[0]
-    assert re.findall(r'href="([^"]+)"', nav) == ["/home", "/journal", "/acknowledgements", "/classes",
+    assert re.findall(r'href="([^"]+)"', nav) == ["/home", "/messages", "/journal", "/acknowledgements", "/classes",
                                                   "/timetable"]
 
 

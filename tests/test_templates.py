@@ -27,6 +27,8 @@ from tests.diary.contexts import CONTEXTS as DIARY_CONTEXTS
 from tests.diary.contexts import PARTIALS as DIARY_PARTIALS
 from tests.journal.contexts import CONTEXTS as JOURNAL_CONTEXTS
 from tests.journal.contexts import PARTIALS as JOURNAL_PARTIALS
+from tests.messages.contexts import CONTEXTS as MESSAGES_CONTEXTS
+from tests.messages.contexts import PARTIALS as MESSAGES_PARTIALS
 from tests.timetable.contexts import CONTEXTS as TIMETABLE_CONTEXTS
 from tests.timetable.contexts import PARTIALS as TIMETABLE_PARTIALS
 
@@ -312,6 +314,8 @@ CONTEXTS.update(JOURNAL_CONTEXTS)
 PARTIALS |= JOURNAL_PARTIALS
 CONTEXTS.update(DIARY_CONTEXTS)
 PARTIALS |= DIARY_PARTIALS
+CONTEXTS.update(MESSAGES_CONTEXTS)
+PARTIALS |= MESSAGES_PARTIALS
 
 
 def _all_templates() -> set[str]:
