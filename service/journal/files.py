@@ -1,6 +1,7 @@
 """Homework files (R-LESSON-1): what may be attached, where it is kept and who may download it.
 
-A file is kept once per content under ``EZH_VAR_DIR/files/<sha[:2]>/<sha256>`` (written to a
+A file is kept once per content under the uploads folder — ``[backup] uploads_dir``, by default
+``EZH_VAR_DIR/uploads`` — as ``<sha[:2]>/<sha256>``, which the backups take whole (written to a
 temporary file and renamed, so a half-written file never has the final name); the
 ``homework_file`` row keeps the name it was uploaded under (cleaned) and the content type that
 its extension names — never the one the browser claimed. Programs and scripts are refused by
@@ -107,7 +108,9 @@ def check_upload(name: str, data: bytes, max_kb: int) -> tuple[str, str]:
 
 
 def files_dir() -> Path:
-    return get_settings().paths.var_dir / "files"
+    """Where uploads live: the folder the backup manifest takes (``backups/manifest.py``), so
+    homework files and message attachments are backed up and restored with the database."""
+    return get_settings().backup_path("uploads_dir")
 
 
 def path_of(sha: str) -> Path:

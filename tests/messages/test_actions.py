@@ -13,6 +13,7 @@ from service.errors import NotFound, Refused
 from service.journal import files
 from service.messages import actions, queries
 from service.messages.actions import Upload
+from service.settings import get_settings
 from tests.messages.conftest import TODAY
 from tests.messages.factories import message_school, viewer
 
@@ -117,6 +118,10 @@ async def test_attachments_are_kept_by_content_and_only_the_two_sides_get_them(d
     assert row and files.read(row["sha256"]) == PDF and row["content_type"] == "application/pdf"
     assert await queries.file_row(other, f["id"]) is None
     assert await queries.file_row(await viewer(s, "zavuch"), f["id"]) is None
+    # kept where the backups look (issue 10 item 4: «backed up with the rest»)
+    from service.backup_commands import backup_config
+    folders = {folder.name: folder.path for folder in backup_config(get_settings()).manifest.folders}
+    assert files.path_of(row["sha256"]).is_relative_to(folders["uploads"])
 
 
 async def test_nobody_but_the_two_sides_reaches_a_thread(db):
