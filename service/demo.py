@@ -905,6 +905,8 @@ class DemoResult(DemoLogins):
             + (f"расписание A/B: {count(c['lessons'], 'урок', 'урока', 'уроков')} на год, "
                f"{count(c['substitutions'], 'замена', 'замены', 'замен')} на этой неделе и следующей, "
                if c.get("lessons") else "")
+            + (f"{count(c['message_threads'], 'переписка', 'переписки', 'переписок')} с учителями, "
+               if c.get("message_threads") else "")
             + f"{count(c['accounts'], 'демо-вход', 'демо-входа', 'демо-входов')}."
         )
         if self.taken:
@@ -972,7 +974,8 @@ async def generate_demo_school(size: str, seed: int) -> DemoResult:
         journal["message_threads"] = await write_demo_messages(seed, datetime.now(UTC))
         counts = plan.counts() | {"accounts": len(created), "lessons": timetable.get("lessons", 0),
                                   "substitutions": timetable.get("substitutions", 0),
-                                  "grades": journal.get("grades", 0)}
+                                  "grades": journal.get("grades", 0),
+                                  "message_threads": journal.get("message_threads", 0)}
         await record(Actor.system(ACTOR), "school.demo_generated", "school", "",
                      new={**counts, "size": size, "seed": seed, "year": YEAR_NAME,
                           "logins": created, "timetable": timetable, "journal": journal})

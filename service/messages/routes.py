@@ -101,6 +101,8 @@ async def _new_page(request: Request, typed: dict, status: int = 200, errors: di
                     found.append(chosen)
             if chosen is not None and chosen.class_id is not None:
                 class_id = chosen.class_id
+                if administration:  # the whole class, as if it had been chosen
+                    found = await queries.contacts(viewer, today, class_id=class_id)
         if not administration:
             found = [c for c in found if c.class_id is None or c.class_id == class_id]
     groups: dict[str, list] = {}

@@ -79,7 +79,8 @@ async def student_card(viewer: Viewer, person_id: int, today: date) -> dict | No
     scope, args = student_scope(viewer, today)
     rows = await Person.raw(
         f"""SELECT p.id, p.last_name, p.first_name, p.middle_name, p.sex, p.birth_date,
-                   c.id AS class_id, c.name AS class_name
+                   c.id AS class_id, c.name AS class_name,
+                   EXISTS (SELECT 1 FROM account a WHERE a.person = p.id AND a.is_active) AS has_account
             FROM person p
             LEFT JOIN enrolment e ON e.student = p.id AND {in_force("e")}
             LEFT JOIN school_class c ON c.id = e.school_class
@@ -89,10 +90,14 @@ async def student_card(viewer: Viewer, person_id: int, today: date) -> dict | No
     if not rows:
         return None
     card = rows[0]
+    card["has_account"] = bool(card["has_account"])
     card["parents"] = await Person.raw(
-        """SELECT p.id, p.last_name, p.first_name, p.middle_name, l.kind
+        """SELECT p.id, p.last_name, p.first_name, p.middle_name, l.kind,
+                  EXISTS (SELECT 1 FROM account a WHERE a.person = p.id AND a.is_active) AS has_account
            FROM parent_link l JOIN person p ON p.id = l.parent WHERE l.child = {}
            ORDER BY p.last_name""", person_id).run()
+    for parent in card["parents"]:
+        parent["has_account"] = bool(parent["has_account"])
     return card
 
 

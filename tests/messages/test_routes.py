@@ -148,3 +148,27 @@ async def test_list_and_thread_pages_cost_the_same_queries_however_long(db, monk
                         page=f"/messages/{thread}", path=f"/messages/{thread}")
         assert await cost("/messages") == one_list
         assert await cost(f"/messages/{thread}") == one_thread
+
+
+async def test_write_links_open_the_form_with_the_recipient_chosen(db):
+    """From a pupil's card (staff) or the diary (a parent) «написать» opens the form with that
+    person chosen — for the deputy head too, with the pupil's class loaded."""
+    s = await message_school()
+    key = f"{s.people['parent2']}.{s.people['pupil2']}"
+    for login in ("klruk", "zavuch"):
+        async with client() as c:
+            await sign_in(c, login, PASSWORD)
+            card = (await c.get(f"/students/{s.people['pupil2']}")).text
+            assert f'href="/messages/new?to={key}"' in card
+            page = (await c.get(f"/messages/new?to={key}")).text
+            assert f'<option value="{key}" selected>' in page, login
+            assert f'value="class:{s.classes["5А"]}"' in page  # «Всем родителям 5А»
+    async with client() as c:
+        await sign_in(c, "roditel", PASSWORD)
+        key = f"{s.people['klruk']}.{s.people['pupil1']}"
+        page = (await c.get(f"/messages/new?to={key}")).text
+        assert f'<option value="{key}" selected>' in page
+        # a stranger's key preselects nothing and offers nothing new
+        stranger = f"{s.people['parent3']}.{s.people['pupil3']}"
+        page = (await c.get(f"/messages/new?to={stranger}")).text
+        assert stranger not in page
