@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: demo test venv venv-dev lint bench clean
+.PHONY: demo test venv venv-dev lint bench screenshots clean
 
 demo: venv
 	.venv/bin/ezh demo
@@ -39,6 +39,10 @@ lint: venv-dev
 bench: venv-dev
 	bash scripts/system-packages bench
 	.venv/bin/python -m bench.run
+
+# the phone screenshots of the guides (docs/guides/img/): a demo school on a free port, Debian's chromium
+screenshots: venv-dev
+	.venv/bin/python scripts/guide_screenshots.py
 
 clean:
 	rm -rf .venv $(TOOLS)

@@ -84,7 +84,7 @@ def extension(name: str) -> str:
     return ext.lower() if dot else ""
 
 
-def check_upload(name: str, data: bytes, max_kb: int) -> tuple[str, str]:
+def check_upload(name: str, data: bytes, max_kb: int, where: str = "задания") -> tuple[str, str]:
     """The clean name and the content type of an attachment, or ``Refused`` (field «file»):
     empty, bigger than the school's limit, a program or script by its extension or its first
     bytes, or a type that is not a document, image or sound."""
@@ -94,7 +94,7 @@ def check_upload(name: str, data: bytes, max_kb: int) -> tuple[str, str]:
     if len(data) > max_kb * 1024:
         raise Refused(f"Файл «{shown}» больше {kb_text(max_kb)} — такой файл не приложить. Уменьшите "
                       "его (сожмите фотографии, сохраните документ в PDF) или дайте ссылку в тексте "
-                      "задания", field="file")
+                      f"{where}", field="file")
     ext = extension(shown)
     # every extension of the name counts: «задание.pdf.exe» and «задание.exe.pdf» are both refused
     parts = {p.lower() for p in shown.split(".")[1:]}

@@ -64,7 +64,7 @@ def check_files(uploads: list[Upload]) -> list[tuple[str, str, bytes]]:
                       field="file")
     checked = []
     for u in uploads:
-        name, content_type = files.check_upload(u.name, u.data, rules.FILE_MAX_KB)
+        name, content_type = files.check_upload(u.name, u.data, rules.FILE_MAX_KB, where="сообщения")
         checked.append((name, content_type, u.data))
     if sum(len(d) for *_, d in checked) > rules.TOTAL_MAX_KB * 1024:
         raise Refused(f"Файлы: вместе больше {files.kb_text(rules.TOTAL_MAX_KB)} — приложите часть к "

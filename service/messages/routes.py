@@ -107,8 +107,10 @@ async def _new_page(request: Request, typed: dict, status: int = 200, errors: di
             found = [c for c in found if c.class_id is None or c.class_id == class_id]
     groups: dict[str, list] = {}
     for c in found:
-        if c.my_side != "staff":
-            label = f"Учителя: {c.about_name}"
+        if c.my_side == "student":
+            label = "Мои учителя и администрация"
+        elif c.my_side == "parent":
+            label = f"О ребёнке: {c.about_name}"
         elif c.class_id is not None:
             label = f"{c.class_name}: {'ученики' if c.side == 'student' else 'родители'}"
         else:

@@ -41,7 +41,7 @@ CONTEXTS = {
     "messages/index.html": (PARENT, {"threads": [THREAD, {**THREAD, "id": 8, "unread": 0, "last_mine": True}],
                                      "more": True, "page": 1, "unread_only": False, "sent": "",
                                      "sides": queries.SIDE_NAMES}, "Непрочитанные"),
-    "messages/new.html": (CLASS_TEACHER, {"groups": {"Учителя: Артём Морозов": [CONTACT], "5А: ученики": [PUPIL]},
+    "messages/new.html": (CLASS_TEACHER, {"groups": {"О ребёнке: Артём Морозов": [CONTACT], "5А: ученики": [PUPIL]},
                                           "classes": [{"id": 3, "name": "5А"}], "chosen_class": {"id": 3, "name": "5А"},
                                           "parents_of_class": True, "typed": {"to": CONTACT.key, "subject": "Собрание",
                                                                               "body": "", "class": 3},

@@ -32,7 +32,7 @@ async def test_a_parent_writes_and_sees_when_it_was_read_and_answered(db):
         await sign_in(mum, "roditel", PASSWORD)
         page = (await mum.get("/messages/new")).text
         assert f'value="{teacher}.{child}"' in page and "Попова Мария Сергеевна — Математика" in page
-        assert "Учителя: Артём Морозов" in page
+        assert "О ребёнке: Артём Морозов" in page
         assert str(s.people["parent2"]) + "." not in page  # no other family
         r = await _send(mum, {"to": f"{teacher}.{child}", "subject": "Контрольная", "body": "Можно переписать?"})
         assert r.status_code == 303
