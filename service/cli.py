@@ -224,6 +224,23 @@ def _parser() -> argparse.ArgumentParser:
                     help="за какой день (по умолчанию сегодня по часовому поясу школы)")
     dg.add_argument("--dry-run", action="store_true",
                     help="показать, кому и что ушло бы, ничего не отправляя и не отмечая")
+    rep = sub.add_parser("report", help="отчёт в файл или на экран (ezh report --help — какие есть)")
+    rsub = rep.add_subparsers(dest="report", title="отчёты", metavar="отчёт", required=True)
+    from service.reports.catalogue import NAMES as REPORT_NAMES
+    from service.reports.writers import FORMATS as REPORT_FORMATS
+
+    for code, what in REPORT_NAMES.items():
+        rp = rsub.add_parser(code, help=what)
+        rp.add_argument("--year", metavar="ГГГГ/ГГГГ", help="учебный год (по умолчанию текущий)")
+        rp.add_argument("--class", dest="class_name", metavar="КЛАСС", required=code == "summary-sheet",
+                        help="класс, например 5А")
+        if code == "performance":
+            rp.add_argument("--grade", type=_integer, metavar="ПАРАЛЛЕЛЬ", help="все классы параллели, 1–11")
+            rp.add_argument("--period", metavar="ПЕРИОД", help="«1 четверть», «2 полугодие»…; по умолчанию — год")
+        rp.add_argument("--format", choices=tuple(REPORT_FORMATS), default="txt", help="формат файла (txt)")
+        rp.add_argument("--delimiter", choices=("semicolon", "comma"), default="semicolon",
+                        help="разделитель CSV: точка с запятой (Excel по-русски) или запятая")
+        rp.add_argument("--output", type=Path, metavar="ФАЙЛ", help="куда записать (по умолчанию на экран)")
     ops = sub.add_parser("ops", help="учёт доступности службы")
     osub = ops.add_subparsers(dest="ops_command", title="действия", metavar="действие",
                               required=True)
@@ -652,6 +669,25 @@ def cmd_export(args, settings) -> int:
     return _run(go())
 
 
+def cmd_report(args, settings) -> int:
+    """A report to a file or standard output, with the page's builders and writers."""
+    from service.reports.commands import ReportError, build, deliver
+
+    async def go() -> int:
+        await _ready_db()
+        try:
+            report = await build(args.report, settings, year=args.year, class_name=args.class_name,
+                                 grade=getattr(args, "grade", None), period=getattr(args, "period", None))
+        except ReportError as exc:
+            return _fail(str(exc))
+        said = deliver(report, args.format, ";" if args.delimiter == "semicolon" else ",", args.output)
+        if said:
+            print(said)
+        return 0
+
+    return _run(go())
+
+
 def cmd_digest(args, settings) -> int:
     """The daily digest to parents. Mail off: says so, exits 0, reads and sends nothing. A mail
     server that cannot be reached (or refuses addresses): exit 1; whoever was not sent to is
@@ -703,6 +739,7 @@ COMMANDS = {
     "export": cmd_export,
     "backup": cmd_backup,
     "digest": cmd_digest,
+    "report": cmd_report,
     "maintenance": cmd_maintenance,
     "ops": cmd_ops,
 }

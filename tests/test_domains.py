@@ -100,7 +100,7 @@ async def test_the_menu_a_user_sees_follows_their_rights(db):
         await sign_in(c, "klruk", PASSWORD)
         nav = (await c.get("/home")).text.split('class="main-nav"')[1].split("</nav>")[0]
     assert re.findall(r'href="([^"]+)"', nav) == ["/home", "/messages", "/journal", "/acknowledgements", "/classes",
-                                                  "/timetable"]
+                                                  "/timetable", "/reports"]
 
 
 @pytest.fixture

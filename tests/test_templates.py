@@ -29,6 +29,8 @@ from tests.journal.contexts import CONTEXTS as JOURNAL_CONTEXTS
 from tests.journal.contexts import PARTIALS as JOURNAL_PARTIALS
 from tests.messages.contexts import CONTEXTS as MESSAGES_CONTEXTS
 from tests.messages.contexts import PARTIALS as MESSAGES_PARTIALS
+from tests.reports.contexts import CONTEXTS as REPORTS_CONTEXTS
+from tests.reports.contexts import PARTIALS as REPORTS_PARTIALS
 from tests.timetable.contexts import CONTEXTS as TIMETABLE_CONTEXTS
 from tests.timetable.contexts import PARTIALS as TIMETABLE_PARTIALS
 
@@ -307,7 +309,7 @@ CONTEXTS: dict[str, tuple[Viewer | None, dict, str]] = {
 }
 PARTIALS = {"base.html", "_macros.html", "school/_year_nav.html", "school/_load_rows.html", "home/_parts.html", "home/_children.html",
             "people/_person_fields.html"}  # rendered through the pages above
-PDFS = {"pdf/invitations.html", "pdf/diary_week.html"}
+PDFS = {"pdf/invitations.html", "pdf/diary_week.html", "pdf/report.html"}
 CONTEXTS.update(TIMETABLE_CONTEXTS)
 PARTIALS |= TIMETABLE_PARTIALS
 CONTEXTS.update(JOURNAL_CONTEXTS)
@@ -316,6 +318,8 @@ CONTEXTS.update(DIARY_CONTEXTS)
 PARTIALS |= DIARY_PARTIALS
 CONTEXTS.update(MESSAGES_CONTEXTS)
 PARTIALS |= MESSAGES_PARTIALS
+CONTEXTS.update(REPORTS_CONTEXTS)
+PARTIALS |= REPORTS_PARTIALS
 
 
 def _all_templates() -> set[str]:

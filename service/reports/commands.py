@@ -1,0 +1,87 @@
+"""``ezh report``: every report from the command line, for scheduled delivery and for the
+archive — the same builders and writers as the pages. Runs as the system on the server (the
+administrator's shell): any scope; the pupils it names go to the access log as «ezh report»."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from service.audit.log import Actor, log_access
+from service.journal import access
+from service.reports import queries, writers
+from service.reports.catalogue import NAMES  # noqa: F401  (the command's help, re-exported)
+from service.reports.model import Report
+from service.reports.performance import performance
+from service.reports.queries import Scope
+from service.reports.summary_sheet import summary_sheet
+from service.settings import Settings
+from service.timetable.tables import Lesson
+
+
+class ReportError(Exception):
+    """A Russian sentence: what was asked that does not exist."""
+
+
+async def _year(name: str | None) -> dict:
+    years = await queries.years()
+    if not years:
+        raise ReportError("в базе нет ни одного учебного года")
+    if name is None:
+        return next((y for y in years if y["is_current"]), years[0])
+    found = next((y for y in years if y["name"] == name), None)
+    if found is None:
+        raise ReportError(f"нет учебного года «{name}»; есть: {', '.join(y['name'] for y in years)}")
+    return found
+
+
+async def _scope(year: dict, class_name: str | None, grade: int | None, need_class: bool) -> Scope:
+    if class_name:
+        rows = await Lesson.raw("SELECT id, name, grade FROM school_class WHERE year = {} AND name = {}",
+                                year["id"], class_name).run()
+        if not rows:
+            raise ReportError(f"нет класса «{class_name}» в {year['name']} учебном году")
+        return Scope("class", year, rows[0]["grade"], rows[0]["id"], rows[0]["name"])
+    if need_class:
+        raise ReportError("укажите класс: --class 5А")
+    if grade is not None:
+        if not 1 <= grade <= 11:
+            raise ReportError("параллель — число от 1 до 11")
+        return Scope("grade", year, grade)
+    return Scope("school", year)
+
+
+async def build(name: str, settings: Settings, *, year: str | None = None, class_name: str | None = None,
+                grade: int | None = None, period: str | None = None) -> Report:
+    y = await _year(year)
+    scope = await _scope(y, class_name, grade, need_class=name == "summary-sheet")
+    today = access.school_today()
+    if name == "summary-sheet":
+        report = await summary_sheet(scope, today, settings.school.name)
+    else:
+        chosen = None
+        if period and period != "год":
+            grade_of = scope.grade
+            options = [p for p in await queries.periods(y["id"]) if p["name"] == period
+                       and (grade_of is None or p["grade_from"] <= grade_of <= p["grade_to"])]
+            if not options:
+                raise ReportError(f"нет периода «{period}» в {y['name']} учебном году"
+                                  + (f" для {grade_of}-х классов" if grade_of else ""))
+            chosen = options[0]
+        report = await performance(scope, chosen, today, settings.school.name)
+    pupils = [p["id"] for p in await queries.pupils(scope, queries.report_day(y, today))]
+    if pupils:
+        await log_access(Actor.system("ezh report"), pupils, f"отчёт «{report.title}»")
+    return report
+
+
+def deliver(report: Report, fmt: str, delimiter: str, output: Path | None) -> str:
+    """Write the file (or standard output); a sentence saying where it went."""
+    body = writers.write(report, fmt, **({"delimiter": delimiter} if fmt == "csv" else {}))
+    if output is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+        return ""
+    output.write_bytes(body)
+    size = f"{len(body):,}".replace(",", " ")
+    return f"{report.title} ({report.scope}) — {output} ({size} байт)"

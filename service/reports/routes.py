@@ -1,0 +1,128 @@
+"""Report pages (issue 11). Thin: parse the scope (year, class or grade level or the school,
+period) → the report → the page, or the file in the chosen format. A class, grade level, year or
+period the viewer may not ask for is 404; a pupil's names in a report go to the access log."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from litestar import Request, Response, Router, get
+
+from service import forms
+from service.audit.log import log_access
+from service.errors import NotFound
+from service.journal import access
+from service.reports import queries, writers
+from service.reports.catalogue import REPORTS
+from service.reports.model import Report, display, header_runs
+from service.reports.performance import performance
+from service.reports.queries import ALL, OWN, Scope
+from service.reports.summary_sheet import summary_sheet
+from service.settings import get_settings
+from service.web import render, requires
+
+SEE = requires(ALL, OWN)
+FORMAT_CODES = tuple(writers.FORMATS)
+QUERY = {
+    "year": forms.Int("Учебный год", min=1, default=None),
+    "class": forms.Int("Класс", min=1, default=None),
+    "grade": forms.Int("Параллель", min=1, max=11, default=None),
+    "period": forms.Text("Период", 12),
+    "format": forms.Choice("Формат", FORMAT_CODES, default=""),
+    "delimiter": forms.Choice("Разделитель", ("semicolon", "comma"), default="semicolon"),
+}
+
+
+async def _params(request: Request) -> tuple[dict, dict, list[dict], list[dict]]:
+    values, problems = forms.parse_filters(QUERY, request.query_params)
+    if problems:
+        raise NotFound()
+    years = await queries.years()
+    if not years:
+        raise NotFound()
+    year = (next((y for y in years if y["id"] == values["year"]), None) if values["year"] is not None
+            else next((y for y in years if y["is_current"]), years[0]))
+    if year is None:
+        raise NotFound()
+    classes = await queries.classes(request.user, year["id"])
+    return values, year, years, classes
+
+
+def _scope(viewer, values: dict, year: dict, classes: list[dict], need_class: bool) -> Scope:
+    if values["class"] is not None:
+        chosen = next((c for c in classes if c["id"] == values["class"]), None)
+        if chosen is None:
+            raise NotFound()
+        return Scope("class", year, chosen["grade"], chosen["id"], chosen["name"])
+    if need_class or not viewer.can(ALL):
+        if not classes:
+            raise NotFound()
+        c = classes[0]
+        return Scope("class", year, c["grade"], c["id"], c["name"])
+    if values["grade"] is not None:
+        return Scope("grade", year, values["grade"])
+    return Scope("school", year)
+
+
+async def _answer(request: Request, report: Report, values: dict, context: dict, pupils: list[int]) -> Response:
+    if pupils:
+        await log_access(request.user.actor, pupils, f"отчёт «{report.title}»")
+    fmt = values["format"]
+    if not fmt:
+        query = "&".join(f"{k}={quote(v)}" for k, v in request.query_params.items() if k not in ("format", "delimiter"))
+        return render(request, "reports/report.html", report=report, formats=writers.FORMATS, query=query,
+                      show=display, header_runs=header_runs, **context)
+    media, ext, _ = writers.FORMATS[fmt]
+    delimiter = ";" if values["delimiter"] == "semicolon" else ","
+    body = writers.write(report, fmt, **({"delimiter": delimiter} if fmt == "csv" else {}))
+    name = f"{report.filename}.{ext}"
+    return Response(body, media_type=media, headers={
+        "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-store"})
+
+
+@get("/reports", guards=[SEE])
+async def index(request: Request) -> Response:
+    values, year, years, classes = await _params(request)
+    periods = await queries.periods(year["id"])
+    grades = sorted({c["grade"] for c in classes})
+    return render(request, "reports/index.html", reports=REPORTS, year=year, years=years, classes=classes,
+                  periods=periods, grades=grades, school_wide=request.user.can(ALL))
+
+
+async def _pupil_ids(scope: Scope) -> list[int]:
+    day = queries.report_day(scope.year, access.school_today())
+    return [p["id"] for p in await queries.pupils(scope, day)]
+
+
+@get("/reports/summary-sheet", guards=[SEE])
+async def summary_sheet_page(request: Request) -> Response:
+    values, year, years, classes = await _params(request)
+    scope = _scope(request.user, values, year, classes, need_class=True)
+    report = await summary_sheet(scope, access.school_today(), get_settings().school.name)
+    return await _answer(request, report, values, {"years": years, "classes": classes, "scope": scope,
+                                                   "periods": [], "period": None, "grades": []},
+                         await _pupil_ids(scope))
+
+
+@get("/reports/performance", guards=[SEE])
+async def performance_page(request: Request) -> Response:
+    values, year, years, classes = await _params(request)
+    scope = _scope(request.user, values, year, classes, need_class=False)
+    periods = await queries.periods(year["id"])
+    period = None
+    if values["period"] not in ("", "year"):
+        wanted = values["period"]
+        period = next((p for p in periods if str(p["id"]) == wanted), None)
+        if period is None:
+            raise NotFound()
+        if scope.grade is not None and not period["grade_from"] <= scope.grade <= period["grade_to"]:
+            raise NotFound()
+    report = await performance(scope, period, access.school_today(), get_settings().school.name)
+    names = [p for s in report.sections[1:] for p in s.rows]
+    return await _answer(request, report, values, {
+        "years": years, "classes": classes, "scope": scope, "periods": periods, "period": period,
+        "grades": sorted({c["grade"] for c in classes})}, await _pupil_ids(scope) if names else [])
+
+
+router = Router(path="/", route_handlers=[index, summary_sheet_page, performance_page])

@@ -1,0 +1,110 @@
+"""The performance report and the summary sheet on the demo school's finished year (R-REP-1,
+R-REP-2, issue 11 item 12): every figure checked against the finals read independently from
+the database, and the numbers add up."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from service.demo import generate_demo_school
+from service.reports import queries
+from service.reports.performance import performance
+from service.reports.queries import Scope
+from service.reports.summary_sheet import summary_sheet
+from service.timetable.tables import Lesson
+
+pytestmark = pytest.mark.anyio
+TODAY = date(2026, 11, 25)
+
+
+async def _rows(sql: str, *args) -> list[dict]:
+    return await Lesson.raw(sql, *args).run()
+
+
+async def _last_year_class() -> tuple[dict, dict]:
+    year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year "
+                        "WHERE is_current = {} ORDER BY starts_on DESC", False))[0]
+    cls = (await _rows("SELECT id, name, grade FROM school_class WHERE year = {} ORDER BY grade DESC, id LIMIT 1",
+                       year["id"]))[0]
+    return year, cls
+
+
+async def test_performance_of_a_class_matches_its_finals(sqlite_db):
+    """R-REP-2: the year's counts of «5»…«2», успеваемость, качество and the average of a class of
+    the finished year equal what its pupils' year finals say, counted here without the report's
+    rules; the per-class lines add up to the school's totals."""
+    await generate_demo_school("S", 2026)
+    year, cls = await _last_year_class()
+    report = await performance(Scope("class", year, cls["grade"], cls["id"], cls["name"]), None, TODAY)
+    [line] = list(report.sections[0].rows)
+    pupils = {r["id"] for r in await queries.pupils(Scope("class", year, cls["grade"], cls["id"], cls["name"]),
+                                                    year["ends_on"])}
+    finals = [r for r in await _rows("SELECT student, subject, mark FROM final_grade WHERE year = {} AND kind = {}",
+                                     year["id"], "year") if r["student"] in pupils]
+    assert finals, "the demo's finished year has year finals"
+    numeric = [int(r["mark"]) for r in finals if r["mark"].isdigit()]
+    by_pupil: dict[int, list[str]] = {}
+    for r in finals:
+        by_pupil.setdefault(r["student"], []).append(r["mark"])
+    success = sum(1 for ms in by_pupil.values() if "2" not in ms and "н/а" not in ms and "незач" not in ms)
+    quality = sum(1 for ms in by_pupil.values()
+                  if all(m in ("4", "5") for m in ms if m.isdigit()) and "2" not in ms and "незач" not in ms)
+    name, on_list, with_marks, m5, m4, m3, m2, na, success_pct, quality_pct, average = line[:11]
+    assert name == cls["name"] and on_list == len(pupils) and with_marks == len(by_pupil)
+    assert (m5, m4, m3, m2) == tuple(numeric.count(k) for k in (5, 4, 3, 2))
+    assert success_pct == (Decimal(100 * success) / len(by_pupil)).quantize(Decimal("0.1"))
+    assert quality_pct == (Decimal(100 * quality) / len(by_pupil)).quantize(Decimal("0.1"))
+    assert average == (Decimal(sum(numeric)) / len(numeric)).quantize(Decimal("0.01"))
+    excellent, good, one4, one3, failing, na_pupils = line[11:]
+    assert excellent + good == quality and failing == len(by_pupil) - success - na_pupils
+    listed = {s.title.split(":")[0]: list(s.rows) for s in report.sections[1:]}
+    assert len(listed["Отличники"]) == excellent and len(listed["С одной «4»"]) == one4
+    assert len(listed["Неуспевающие"]) == failing
+
+
+async def test_the_school_line_adds_up_its_classes(sqlite_db):
+    await generate_demo_school("M", 2026)
+    year, _ = await _last_year_class()
+    report = await performance(Scope("school", year), None, TODAY)
+    lines, totals = list(report.sections[0].rows), report.sections[0].totals
+    assert len(lines) > 3
+    for i in (1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 14, 15, 16):
+        assert totals[i] == sum(line[i] for line in lines), report.sections[0].columns[i].title
+
+
+async def test_a_period_that_has_not_started_says_so(sqlite_db):
+    await generate_demo_school("S", 2026)
+    year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
+                        True))[0]
+    later = [p for p in await queries.periods(year["id"]) if p["starts_on"] > TODAY][0]
+    report = await performance(Scope("school", year), later, TODAY)
+    assert any("ещё не начался" in n for n in report.sections[0].notes)
+    assert all(line[2] == 0 for line in report.sections[0].rows)  # nobody has finals
+
+
+async def test_the_summary_sheet_holds_every_final_of_the_class_once(sqlite_db):
+    """R-REP-1: a line per pupil and period, «Год» and «Экзамен»; every period, year and exam
+    final of the class's pupils in its place; the council's decision on the year line; two
+    signature lines and the stamp."""
+    await generate_demo_school("S", 2026)
+    year, cls = await _last_year_class()
+    report = await summary_sheet(Scope("class", year, cls["grade"], cls["id"], cls["name"]), TODAY)
+    section = report.sections[0]
+    rows = list(section.rows)
+    subjects = [c.title for c in section.columns[3:-1]]
+    periods = [p for p in await queries.periods(year["id"]) if p["grade_from"] <= cls["grade"] <= p["grade_to"]]
+    pupils = await _rows("SELECT DISTINCT student FROM enrolment WHERE school_class = {}", cls["id"])
+    lines = len(periods) + 1 + (1 if any(r[2] == "Экзамен" for r in rows) else 0)
+    assert len(rows) == len(pupils) * lines
+    filled = sum(1 for r in rows for v in r[3:-1] if v)
+    finals = await _rows(
+        "SELECT COUNT(*) AS n FROM final_grade WHERE year = {} AND kind IN ('period', 'year', 'exam') AND student IN "
+        "(SELECT student FROM enrolment WHERE school_class = {})", year["id"], cls["id"])
+    assert filled == finals[0]["n"] > 0
+    assert len(subjects) == len(set(subjects))
+    year_lines = [r for r in rows if r[2] == "Год"]
+    assert sum(1 for r in year_lines if "приказ №" in r[-1]) >= len(year_lines) - 2  # promoted or graduated
+    assert report.signatures == ["Классный руководитель", "Директор школы"] and report.stamp and report.landscape
