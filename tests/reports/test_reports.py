@@ -32,7 +32,7 @@ async def _last_year_class() -> tuple[dict, dict]:
     return year, cls
 
 
-async def test_performance_of_a_class_matches_its_finals(sqlite_db):
+async def test_performance_of_a_class_matches_its_finals(db):
     """R-REP-2: the year's counts of «5»…«2», успеваемость, качество and the average of a class of
     the finished year equal what its pupils' year finals say, counted here without the report's
     rules; the per-class lines add up to the school's totals."""
@@ -85,7 +85,7 @@ async def test_a_period_that_has_not_started_says_so(sqlite_db):
     assert all(line[2] == 0 for line in report.sections[0].rows)  # nobody has finals
 
 
-async def test_the_summary_sheet_holds_every_final_of_the_class_once(sqlite_db):
+async def test_the_summary_sheet_holds_every_final_of_the_class_once(db):
     """R-REP-1: a line per pupil and period, «Год» and «Экзамен»; every period, year and exam
     final of the class's pupils in its place; the council's decision on the year line; two
     signature lines and the stamp."""

@@ -30,7 +30,7 @@ async def _school() -> dict:
     return {"last": last, "current": current}
 
 
-async def test_the_deputy_opens_every_report_and_downloads_every_format(sqlite_db):
+async def test_the_deputy_opens_every_report_and_downloads_every_format(db):
     s = await _school()
     last = s["last"]
     async with client() as c:
