@@ -234,9 +234,11 @@ def _parser() -> argparse.ArgumentParser:
         rp.add_argument("--year", metavar="ГГГГ/ГГГГ", help="учебный год (по умолчанию текущий)")
         rp.add_argument("--class", dest="class_name", metavar="КЛАСС", required=code == "summary-sheet",
                         help="класс, например 5А")
-        if code == "performance":
+        if code != "summary-sheet":
             rp.add_argument("--grade", type=_integer, metavar="ПАРАЛЛЕЛЬ", help="все классы параллели, 1–11")
             rp.add_argument("--period", metavar="ПЕРИОД", help="«1 четверть», «2 полугодие»…; по умолчанию — год")
+        if code == "attendance":
+            rp.add_argument("--month", metavar="ГГГГ-ММ", help="месяц вместо периода, например 2026-11")
         rp.add_argument("--format", choices=tuple(REPORT_FORMATS), default="txt", help="формат файла (txt)")
         rp.add_argument("--delimiter", choices=("semicolon", "comma"), default="semicolon",
                         help="разделитель CSV: точка с запятой (Excel по-русски) или запятая")
@@ -677,7 +679,8 @@ def cmd_report(args, settings) -> int:
         await _ready_db()
         try:
             report = await build(args.report, settings, year=args.year, class_name=args.class_name,
-                                 grade=getattr(args, "grade", None), period=getattr(args, "period", None))
+                                 grade=getattr(args, "grade", None), period=getattr(args, "period", None),
+                                 month=getattr(args, "month", None))
         except ReportError as exc:
             return _fail(str(exc))
         said = deliver(report, args.format, ";" if args.delimiter == "semicolon" else ",", args.output)

@@ -10,6 +10,7 @@ from pathlib import Path
 from service.audit.log import Actor, log_access
 from service.journal import access
 from service.reports import queries, writers
+from service.reports.attendance import attendance
 from service.reports.catalogue import NAMES  # noqa: F401  (the command's help, re-exported)
 from service.reports.model import Report
 from service.reports.performance import performance
@@ -51,24 +52,32 @@ async def _scope(year: dict, class_name: str | None, grade: int | None, need_cla
     return Scope("school", year)
 
 
+async def _period(y: dict, period: str | None, grade: int | None) -> dict | None:
+    if not period or period == "год":
+        return None
+    options = [p for p in await queries.periods(y["id"]) if p["name"] == period
+               and (grade is None or p["grade_from"] <= grade <= p["grade_to"])]
+    if not options:
+        raise ReportError(f"нет периода «{period}» в {y['name']} учебном году"
+                          + (f" для {grade}-х классов" if grade else ""))
+    return options[0]
+
+
 async def build(name: str, settings: Settings, *, year: str | None = None, class_name: str | None = None,
-                grade: int | None = None, period: str | None = None) -> Report:
+                grade: int | None = None, period: str | None = None, month: str | None = None) -> Report:
     y = await _year(year)
     scope = await _scope(y, class_name, grade, need_class=name == "summary-sheet")
     today = access.school_today()
     if name == "summary-sheet":
         report = await summary_sheet(scope, today, settings.school.name)
+    elif name == "attendance":
+        try:
+            start, end, span = queries.span_of(y, await _period(y, period, scope.grade), month or "")
+        except ValueError as exc:
+            raise ReportError(str(exc)) from None
+        report = await attendance(scope, start, end, span, today, settings.school.name)
     else:
-        chosen = None
-        if period and period != "год":
-            grade_of = scope.grade
-            options = [p for p in await queries.periods(y["id"]) if p["name"] == period
-                       and (grade_of is None or p["grade_from"] <= grade_of <= p["grade_to"])]
-            if not options:
-                raise ReportError(f"нет периода «{period}» в {y['name']} учебном году"
-                                  + (f" для {grade_of}-х классов" if grade_of else ""))
-            chosen = options[0]
-        report = await performance(scope, chosen, today, settings.school.name)
+        report = await performance(scope, await _period(y, period, scope.grade), today, settings.school.name)
     pupils = [p["id"] for p in await queries.pupils(scope, queries.report_day(y, today))]
     if pupils:
         await log_access(Actor.system("ezh report"), pupils, f"отчёт «{report.title}»")

@@ -6,7 +6,7 @@ not ask for does not exist for them (404)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from service.accounts.viewer import Viewer
 from service.timetable.tables import Lesson
@@ -54,6 +54,29 @@ async def classes(viewer: Viewer, year_id: int) -> list[dict]:
 async def periods(year_id: int) -> list[dict]:
     return await Lesson.raw("SELECT id, name, number, scheme, grade_from, grade_to, starts_on, ends_on "
                             "FROM study_period WHERE year = {} ORDER BY starts_on, grade_from", year_id).run()
+
+
+MONTHS = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь",
+          "ноябрь", "декабрь")
+
+
+def span_of(year: dict, period: dict | None, month: str = "") -> tuple[date, date, str]:
+    """The dates a report covers and their name: a month «ГГГГ-ММ» of the year, a study period,
+    or the whole year. ``ValueError`` for a month that is not «ГГГГ-ММ» or outside the year."""
+    if month:
+        if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit():
+            raise ValueError("Месяц: в виде ГГГГ-ММ")
+        y, m = int(month[:4]), int(month[5:])
+        if not 1 <= m <= 12:
+            raise ValueError("Месяц: от 01 до 12")
+        first = date(y, m, 1)
+        last = date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)
+        if last < year["starts_on"] or first > year["ends_on"]:
+            raise ValueError(f"Месяц: вне {year['name']} учебного года")
+        return max(first, year["starts_on"]), min(last, year["ends_on"]), f"{MONTHS[m - 1]} {y}"
+    if period is not None:
+        return period["starts_on"], period["ends_on"], period["name"]
+    return year["starts_on"], year["ends_on"], "учебный год"
 
 
 def report_day(year: dict, today: date) -> date:

@@ -13,10 +13,11 @@ from service.audit.log import log_access
 from service.errors import NotFound
 from service.journal import access
 from service.reports import queries, writers
+from service.reports.attendance import attendance
 from service.reports.catalogue import REPORTS
 from service.reports.model import Report, display, header_runs
 from service.reports.performance import performance
-from service.reports.queries import ALL, OWN, Scope
+from service.reports.queries import ALL, OWN, Scope, span_of
 from service.reports.summary_sheet import summary_sheet
 from service.settings import get_settings
 from service.web import render, requires
@@ -28,6 +29,7 @@ QUERY = {
     "class": forms.Int("Класс", min=1, default=None),
     "grade": forms.Int("Параллель", min=1, max=11, default=None),
     "period": forms.Text("Период", 12),
+    "month": forms.Text("Месяц", 7),
     "format": forms.Choice("Формат", FORMAT_CODES, default=""),
     "delimiter": forms.Choice("Разделитель", ("semicolon", "comma"), default="semicolon"),
 }
@@ -110,14 +112,7 @@ async def performance_page(request: Request) -> Response:
     values, year, years, classes = await _params(request)
     scope = _scope(request.user, values, year, classes, need_class=False)
     periods = await queries.periods(year["id"])
-    period = None
-    if values["period"] not in ("", "year"):
-        wanted = values["period"]
-        period = next((p for p in periods if str(p["id"]) == wanted), None)
-        if period is None:
-            raise NotFound()
-        if scope.grade is not None and not period["grade_from"] <= scope.grade <= period["grade_to"]:
-            raise NotFound()
+    period = _period(values, periods, scope)
     report = await performance(scope, period, access.school_today(), get_settings().school.name)
     names = [p for s in report.sections[1:] for p in s.rows]
     return await _answer(request, report, values, {
@@ -125,4 +120,30 @@ async def performance_page(request: Request) -> Response:
         "grades": sorted({c["grade"] for c in classes})}, await _pupil_ids(scope) if names else [])
 
 
-router = Router(path="/", route_handlers=[index, summary_sheet_page, performance_page])
+def _period(values: dict, periods: list[dict], scope: Scope) -> dict | None:
+    """The chosen study period (None: the year); 404 for one that is not the year's or not the
+    scope's grade level's."""
+    if values["period"] in ("", "year"):
+        return None
+    period = next((p for p in periods if str(p["id"]) == values["period"]), None)
+    if period is None or (scope.grade is not None and not period["grade_from"] <= scope.grade <= period["grade_to"]):
+        raise NotFound()
+    return period
+
+
+@get("/reports/attendance", guards=[SEE])
+async def attendance_page(request: Request) -> Response:
+    values, year, years, classes = await _params(request)
+    scope = _scope(request.user, values, year, classes, need_class=False)
+    periods = await queries.periods(year["id"])
+    try:
+        start, end, span = span_of(year, _period(values, periods, scope), values["month"])
+    except ValueError:
+        raise NotFound() from None
+    report = await attendance(scope, start, end, span, access.school_today(), get_settings().school.name)
+    return await _answer(request, report, values, {
+        "years": years, "classes": classes, "scope": scope, "periods": periods, "period": None,
+        "grades": sorted({c["grade"] for c in classes})}, await _pupil_ids(scope))
+
+
+router = Router(path="/", route_handlers=[index, summary_sheet_page, performance_page, attendance_page])

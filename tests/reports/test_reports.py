@@ -108,3 +108,33 @@ async def test_the_summary_sheet_holds_every_final_of_the_class_once(db):
     year_lines = [r for r in rows if r[2] == "Год"]
     assert sum(1 for r in year_lines if "приказ №" in r[-1]) >= len(year_lines) - 2  # promoted or graduated
     assert report.signatures == ["Классный руководитель", "Директор школы"] and report.stamp and report.landscape
+
+
+async def test_attendance_of_a_class_matches_its_absences(db):
+    """R-REP-3: per pupil of a class in a month, lessons missed by reason and lateness equal the
+    attendance rows of their lessons that month counted here; the class line is their sum; a day
+    counts as missed only when every class lesson of the day was missed."""
+    from service.reports.attendance import attendance
+
+    await generate_demo_school("S", 2026)
+    year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
+                        True))[0]
+    cls = (await _rows("SELECT id, name, grade FROM school_class WHERE year = {}", year["id"]))[0]
+    start, end, span = queries.span_of(year, None, "2026-11")
+    assert (start, end, span) == (date(2026, 11, 1), date(2026, 11, 30), "ноябрь 2026")
+    report = await attendance(Scope("class", year, cls["grade"], cls["id"], cls["name"]), start, end, span, TODAY)
+    [line] = list(report.sections[0].rows)
+    pupils = list(report.sections[1].rows)
+    raw = await _rows("SELECT a.student, a.kind FROM attendance a JOIN lesson l ON l.id = a.lesson "
+                      "WHERE l.on_date >= {} AND l.on_date <= {} AND NOT l.cancelled", start, end)
+    kinds = [r["kind"] for r in raw]
+    assert line[2] == sum(kinds.count(k) for k in ("ill", "excused", "unexcused", "absent")) > 0
+    assert line[3:7] == [kinds.count(k) for k in ("ill", "excused", "unexcused", "absent")]
+    assert line[8] == kinds.count("late")
+    for i in range(2, 9):
+        assert line[i] == sum(p[i - 1] for p in pupils)
+    assert 0 < line[7] <= line[2]  # days missed: some, never more than lessons missed
+    with pytest.raises(ValueError):
+        queries.span_of(year, None, "2030-01")
+    with pytest.raises(ValueError):
+        queries.span_of(year, None, "2026-13")

@@ -53,7 +53,12 @@ async def test_the_deputy_opens_every_report_and_downloads_every_format(db):
                         "&delimiter=comma")
         rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=","))
         assert any(row and row[0] == last["name"] for row in rows)
-        for bad in ("/reports/performance?period=abc", "/reports/performance?class=999999",
+        page = (await c.get("/reports/attendance?month=2026-11")).text
+        assert "Посещаемость: ноябрь 2026" in page and "По болезни" in page and "Дней пропущено" in page
+        r = await c.get(f"/reports/attendance?class={s['current']['id']}&period=year&format=xlsx")
+        assert r.status_code == 200 and r.content.startswith(b"PK")
+        for bad in ("/reports/attendance?month=2026-13", "/reports/attendance?month=1999-01",
+                    "/reports/performance?period=abc", "/reports/performance?class=999999",
                     "/reports/performance?year=999999", "/reports/performance?format=exe",
                     "/reports/summary-sheet?class=-1"):
             assert (await c.get(bad)).status_code == 404, bad
