@@ -236,6 +236,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="класс, например 5А")
         if code != "summary-sheet":
             rp.add_argument("--grade", type=_integer, metavar="ПАРАЛЛЕЛЬ", help="все классы параллели, 1–11")
+        if code in ("performance", "attendance"):
             rp.add_argument("--period", metavar="ПЕРИОД", help="«1 четверть», «2 полугодие»…; по умолчанию — год")
         if code == "attendance":
             rp.add_argument("--month", metavar="ГГГГ-ММ", help="месяц вместо периода, например 2026-11")

@@ -12,6 +12,7 @@ from service.journal import access
 from service.reports import queries, writers
 from service.reports.attendance import attendance
 from service.reports.catalogue import NAMES  # noqa: F401  (the command's help, re-exported)
+from service.reports.completion import completion
 from service.reports.model import Report
 from service.reports.performance import performance
 from service.reports.queries import Scope
@@ -76,6 +77,8 @@ async def build(name: str, settings: Settings, *, year: str | None = None, class
         except ValueError as exc:
             raise ReportError(str(exc)) from None
         report = await attendance(scope, start, end, span, today, settings.school.name)
+    elif name == "completion":
+        report = await completion(scope, today, settings.school.name)
     else:
         report = await performance(scope, await _period(y, period, scope.grade), today, settings.school.name)
     pupils = [p["id"] for p in await queries.pupils(scope, queries.report_day(y, today))]

@@ -51,6 +51,15 @@ async def classes(viewer: Viewer, year_id: int) -> list[dict]:
     return []
 
 
+async def teachers(year_id: int) -> list[dict]:
+    """Everyone with teaching load in the year."""
+    return await Lesson.raw(
+        "SELECT DISTINCT p.id, p.last_name, p.first_name, p.middle_name FROM teaching_load t "
+        "JOIN person p ON p.id = t.teacher LEFT JOIN school_class c ON c.id = t.school_class "
+        "LEFT JOIN study_group g ON g.id = t.study_group WHERE COALESCE(c.year, g.year) = {} "
+        "ORDER BY p.last_name, p.first_name, p.middle_name, p.id", year_id).run()
+
+
 async def periods(year_id: int) -> list[dict]:
     return await Lesson.raw("SELECT id, name, number, scheme, grade_from, grade_to, starts_on, ends_on "
                             "FROM study_period WHERE year = {} ORDER BY starts_on, grade_from", year_id).run()

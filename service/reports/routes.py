@@ -15,6 +15,7 @@ from service.journal import access
 from service.reports import queries, writers
 from service.reports.attendance import attendance
 from service.reports.catalogue import REPORTS
+from service.reports.completion import completion
 from service.reports.model import Report, display, header_runs
 from service.reports.performance import performance
 from service.reports.queries import ALL, OWN, Scope, span_of
@@ -30,6 +31,7 @@ QUERY = {
     "grade": forms.Int("Параллель", min=1, max=11, default=None),
     "period": forms.Text("Период", 12),
     "month": forms.Text("Месяц", 7),
+    "teacher": forms.Int("Учитель", min=1, default=None),
     "format": forms.Choice("Формат", FORMAT_CODES, default=""),
     "delimiter": forms.Choice("Разделитель", ("semicolon", "comma"), default="semicolon"),
 }
@@ -88,8 +90,9 @@ async def index(request: Request) -> Response:
     values, year, years, classes = await _params(request)
     periods = await queries.periods(year["id"])
     grades = sorted({c["grade"] for c in classes})
+    teachers = await queries.teachers(year["id"]) if request.user.can(ALL) else []
     return render(request, "reports/index.html", reports=REPORTS, year=year, years=years, classes=classes,
-                  periods=periods, grades=grades, school_wide=request.user.can(ALL))
+                  periods=periods, grades=grades, school_wide=request.user.can(ALL), teachers=teachers)
 
 
 async def _pupil_ids(scope: Scope) -> list[int]:
@@ -146,4 +149,21 @@ async def attendance_page(request: Request) -> Response:
         "grades": sorted({c["grade"] for c in classes})}, await _pupil_ids(scope))
 
 
-router = Router(path="/", route_handlers=[index, summary_sheet_page, performance_page, attendance_page])
+@get("/reports/completion", guards=[SEE])
+async def completion_page(request: Request) -> Response:
+    values, year, years, classes = await _params(request)
+    scope = _scope(request.user, values, year, classes, need_class=False)
+    teacher = None
+    if values["teacher"] is not None:
+        if not request.user.can(ALL):
+            raise NotFound()
+        teacher = next((t for t in await queries.teachers(year["id"]) if t["id"] == values["teacher"]), None)
+        if teacher is None:
+            raise NotFound()
+    report = await completion(scope, access.school_today(), get_settings().school.name, teacher)
+    return await _answer(request, report, values, {
+        "years": years, "classes": classes, "scope": scope, "periods": [], "period": None, "grades": []}, [])
+
+
+router = Router(path="/", route_handlers=[index, summary_sheet_page, performance_page, attendance_page,
+                                             completion_page])

@@ -33,7 +33,9 @@ REPORT = Report(
 CONTEXTS = {
     "reports/index.html": (DEPUTY, {"reports": REPORTS, "year": YEAR, "years": [YEAR],
                                     "classes": [{"id": 3, "name": "5А", "grade": 5}], "periods": [PERIOD],
-                                    "grades": [5], "school_wide": True}, "Сводная ведомость"),
+                                    "grades": [5], "school_wide": True,
+                                    "teachers": [{"id": 4, "last_name": "Попова", "first_name": "Мария",
+                                                  "middle_name": "Сергеевна"}]}, "Выполнение программы"),
     "reports/report.html": (DEPUTY, {"report": REPORT, "formats": writers.FORMATS, "query": "year=2",
                                      "show": display, "header_runs": header_runs, "years": [YEAR],
                                      "classes": [], "scope": Scope("school", YEAR), "periods": [PERIOD],

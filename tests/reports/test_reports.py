@@ -138,3 +138,33 @@ async def test_attendance_of_a_class_matches_its_absences(db):
         queries.span_of(year, None, "2030-01")
     with pytest.raises(ValueError):
         queries.span_of(year, None, "2026-13")
+
+
+async def test_programme_completion_counts_hours_lessons_and_missed_topics(db):
+    """R-REP-4: a journal's КТП hours in total and up to the day, the lessons held, the lag and
+    the per cent; every topic whose planned date has passed and that no lesson took is listed.
+    The demo's plans have no dates: one plan is given dates here, half of them in the past."""
+    from service.reports.completion import completion
+
+    await generate_demo_school("S", 2026)
+    year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
+                        True))[0]
+    cls = (await _rows("SELECT id, name, grade FROM school_class WHERE year = {}", year["id"]))[0]
+    plan = (await _rows("SELECT p.id, p.subject, p.total_hours, s.name FROM thematic_plan p JOIN subject s "
+                        "ON s.id = p.subject WHERE p.year = {} AND p.school_class = {} AND p.replaced_at IS NULL "
+                        "ORDER BY p.id LIMIT 1", year["id"], cls["id"]))[0]
+    items = await _rows("SELECT id, number, hours FROM plan_item WHERE plan = {} ORDER BY number", plan["id"])
+    for i, item in enumerate(items):
+        await Lesson.raw("UPDATE plan_item SET planned_on = {} WHERE id = {}",
+                         date(2026, 9, 1) if i < len(items) // 2 else date(2027, 5, 20), item["id"]).run()
+    report = await completion(Scope("class", year, cls["grade"], cls["id"], cls["name"]), TODAY)
+    line = next(r for r in report.sections[0].rows if r[0] == cls["name"] and r[1] == plan["name"])
+    due = sum(item["hours"] for item in items[: len(items) // 2])
+    held = (await _rows("SELECT COUNT(*) AS n FROM lesson WHERE school_class = {} AND subject = {} AND study_group "
+                        "IS NULL AND student IS NULL AND NOT cancelled AND on_date >= {} AND on_date <= {}",
+                        cls["id"], plan["subject"], year["starts_on"], TODAY))[0]["n"]
+    assert due > 0 and line[4:8] == [plan["total_hours"], due, held, max(0, due - held)]
+    used = {r["plan_item"] for r in await _rows("SELECT plan_item FROM lesson_entry WHERE plan_item IS NOT NULL")}
+    expected = [item["number"] for item in items[: len(items) // 2] if item["id"] not in used]
+    listed = [r[2] for r in report.sections[1].rows if r[1] == plan["name"]]
+    assert listed == expected

@@ -57,7 +57,11 @@ async def test_the_deputy_opens_every_report_and_downloads_every_format(db):
         assert "Посещаемость: ноябрь 2026" in page and "По болезни" in page and "Дней пропущено" in page
         r = await c.get(f"/reports/attendance?class={s['current']['id']}&period=year&format=xlsx")
         assert r.status_code == 200 and r.content.startswith(b"PK")
-        for bad in ("/reports/attendance?month=2026-13", "/reports/attendance?month=1999-01",
+        page = (await c.get("/reports/completion")).text
+        assert "Выполнение программы на" in page and "Часов по КТП" in page
+        teacher = (await Lesson.raw("SELECT teacher FROM teaching_load LIMIT 1").run())[0]["teacher"]
+        assert (await c.get(f"/reports/completion?teacher={teacher}")).status_code == 200
+        for bad in ("/reports/completion?teacher=999999", "/reports/attendance?month=2026-13", "/reports/attendance?month=1999-01",
                     "/reports/performance?period=abc", "/reports/performance?class=999999",
                     "/reports/performance?year=999999", "/reports/performance?format=exe",
                     "/reports/summary-sheet?class=-1"):
@@ -76,6 +80,7 @@ async def test_a_class_teacher_reports_on_their_own_class_only(sqlite_db):
         assert current["name"] in page and "вся школа" not in page
         assert (await c.get(f"/reports/summary-sheet?class={s['last']['id']}")).status_code == 404
         assert "вся школа" not in (await c.get("/reports/performance?grade=5")).text
+        assert (await c.get("/reports/completion?teacher=1")).status_code == 404  # teachers: the administration's
     for login in ("uchitel", "roditel"):
         async with client() as c:
             await sign_in(c, login, DEMO_PASSWORD)
