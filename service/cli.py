@@ -231,16 +231,21 @@ def _parser() -> argparse.ArgumentParser:
 
     for code, what in REPORT_NAMES.items():
         rp = rsub.add_parser(code, help=what)
-        rp.add_argument("--year", metavar="ГГГГ/ГГГГ", help="учебный год (по умолчанию текущий)")
-        rp.add_argument("--class", dest="class_name", metavar="КЛАСС", required=code == "summary-sheet",
-                        help="класс, например 5А")
-        if code != "summary-sheet":
+        if code == "authority":
+            rp.add_argument("--week", metavar="ГГГГ-WНН", help="ISO-неделя, например 2026-W47 (по умолчанию текущая)")
+        else:
+            rp.add_argument("--year", metavar="ГГГГ/ГГГГ", help="учебный год (по умолчанию текущий)")
+        if code not in ("authority", "monitoring"):
+            rp.add_argument("--class", dest="class_name", metavar="КЛАСС", required=code == "summary-sheet",
+                            help="класс, например 5А")
+        if code in ("performance", "attendance", "completion"):
             rp.add_argument("--grade", type=_integer, metavar="ПАРАЛЛЕЛЬ", help="все классы параллели, 1–11")
-        if code in ("performance", "attendance"):
+        if code in ("performance", "attendance", "monitoring"):
             rp.add_argument("--period", metavar="ПЕРИОД", help="«1 четверть», «2 полугодие»…; по умолчанию — год")
-        if code == "attendance":
+        if code in ("attendance", "monitoring"):
             rp.add_argument("--month", metavar="ГГГГ-ММ", help="месяц вместо периода, например 2026-11")
-        rp.add_argument("--format", choices=tuple(REPORT_FORMATS), default="txt", help="формат файла (txt)")
+        rp.add_argument("--format", choices=tuple(REPORT_FORMATS), default="json" if code == "authority" else "txt",
+                        help="формат файла (по умолчанию " + ("json" if code == "authority" else "txt") + ")")
         rp.add_argument("--delimiter", choices=("semicolon", "comma"), default="semicolon",
                         help="разделитель CSV: точка с запятой (Excel по-русски) или запятая")
         rp.add_argument("--output", type=Path, metavar="ФАЙЛ", help="куда записать (по умолчанию на экран)")
@@ -679,9 +684,10 @@ def cmd_report(args, settings) -> int:
     async def go() -> int:
         await _ready_db()
         try:
-            report = await build(args.report, settings, year=args.year, class_name=args.class_name,
-                                 grade=getattr(args, "grade", None), period=getattr(args, "period", None),
-                                 month=getattr(args, "month", None))
+            report = await build(args.report, settings, year=getattr(args, "year", None),
+                                 class_name=getattr(args, "class_name", None), grade=getattr(args, "grade", None),
+                                 period=getattr(args, "period", None), month=getattr(args, "month", None),
+                                 week=getattr(args, "week", None))
         except ReportError as exc:
             return _fail(str(exc))
         said = deliver(report, args.format, ";" if args.delimiter == "semicolon" else ",", args.output)

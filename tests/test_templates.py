@@ -20,8 +20,8 @@ from service.ops.maintenance import STATUS_RU
 from service.ops.rules import MonthAvailability, RunSummary, alarms
 from service.orders.actions import KIND_NAMES
 from service.orders.routes import FORMS as ORDER_FORMS
-from service.portal.readiness import Item
 from service.readers import Table as ExchangeTable
+from service.reports.readiness import Item
 from service.web import TEMPLATES_DIR, jinja, render_pdf
 from tests.diary.contexts import CONTEXTS as DIARY_CONTEXTS
 from tests.diary.contexts import PARTIALS as DIARY_PARTIALS

@@ -318,7 +318,7 @@ async def missing_finals(year: dict, today: date, *, period_id: int | None = Non
             if lacking:
                 result.append({"ref": j["ref"], "title": f"{j['owner']} · {j['subject']}",
                                "teachers": ", ".join(sorted(j["teachers"].values())),
-                               "period": p, "missing": len(lacking),
+                               "teacher_ids": sorted(j["teachers"]), "period": p, "missing": len(lacking),
                                "due": rules.finals_from(p["ends_on"], s.finals_days)})
     result.sort(key=lambda r: (r["period"]["starts_on"], r["title"]))
     return result

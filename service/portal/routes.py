@@ -6,7 +6,7 @@ from __future__ import annotations
 from litestar import Request, Response, Router, get
 
 from service.domains import home_providers
-from service.portal.readiness import readiness_figures, readiness_items
+from service.reports.readiness import readiness_figures, readiness_items
 from service.school.queries import grade_counts, school_counts
 from service.web import redirect, render, requires, signed_in, today
 

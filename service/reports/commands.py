@@ -14,6 +14,7 @@ from service.reports.attendance import attendance
 from service.reports.catalogue import NAMES  # noqa: F401  (the command's help, re-exported)
 from service.reports.completion import completion
 from service.reports.model import Report
+from service.reports.monitoring import authority, monitoring
 from service.reports.performance import performance
 from service.reports.queries import Scope
 from service.reports.summary_sheet import summary_sheet
@@ -65,10 +66,23 @@ async def _period(y: dict, period: str | None, grade: int | None) -> dict | None
 
 
 async def build(name: str, settings: Settings, *, year: str | None = None, class_name: str | None = None,
-                grade: int | None = None, period: str | None = None, month: str | None = None) -> Report:
-    y = await _year(year)
-    scope = await _scope(y, class_name, grade, need_class=name == "summary-sheet")
+                grade: int | None = None, period: str | None = None, month: str | None = None,
+                week: str | None = None) -> Report:
     today = access.school_today()
+    if name == "authority":
+        try:
+            return await authority(week or f"{today.isocalendar().year}-W{today.isocalendar().week:02d}", today,
+                                   settings.school.name)
+        except ValueError as exc:
+            raise ReportError(str(exc)) from None
+    y = await _year(year)
+    if name == "monitoring":
+        try:
+            start, end, span = queries.span_of(y, await _period(y, period, None), month or "")
+        except ValueError as exc:
+            raise ReportError(str(exc)) from None
+        return await monitoring(y, start, end, span, today, settings.school.name)
+    scope = await _scope(y, class_name, grade, need_class=name == "summary-sheet")
     if name == "summary-sheet":
         report = await summary_sheet(scope, today, settings.school.name)
     elif name == "attendance":

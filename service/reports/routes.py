@@ -17,6 +17,7 @@ from service.reports.attendance import attendance
 from service.reports.catalogue import REPORTS
 from service.reports.completion import completion
 from service.reports.model import Report, display, header_runs
+from service.reports.monitoring import authority, iso_week, monitoring
 from service.reports.performance import performance
 from service.reports.queries import ALL, OWN, Scope, span_of
 from service.reports.summary_sheet import summary_sheet
@@ -32,7 +33,8 @@ QUERY = {
     "period": forms.Text("Период", 12),
     "month": forms.Text("Месяц", 7),
     "teacher": forms.Int("Учитель", min=1, default=None),
-    "format": forms.Choice("Формат", FORMAT_CODES, default=""),
+    "week": forms.Text("Неделя", 8),
+    "format": forms.Choice("Формат", (*FORMAT_CODES, "zip"), default=""),
     "delimiter": forms.Choice("Разделитель", ("semicolon", "comma"), default="semicolon"),
 }
 
@@ -76,6 +78,8 @@ async def _answer(request: Request, report: Report, values: dict, context: dict,
         query = "&".join(f"{k}={quote(v)}" for k, v in request.query_params.items() if k not in ("format", "delimiter"))
         return render(request, "reports/report.html", report=report, formats=writers.FORMATS, query=query,
                       show=display, header_runs=header_runs, **context)
+    if fmt not in writers.FORMATS:
+        raise NotFound()
     media, ext, _ = writers.FORMATS[fmt]
     delimiter = ";" if values["delimiter"] == "semicolon" else ","
     body = writers.write(report, fmt, **({"delimiter": delimiter} if fmt == "csv" else {}))
@@ -165,5 +169,53 @@ async def completion_page(request: Request) -> Response:
         "years": years, "classes": classes, "scope": scope, "periods": [], "period": None, "grades": []}, [])
 
 
+@get("/reports/monitoring", guards=[requires(ALL)])
+async def monitoring_page(request: Request) -> Response:
+    """Fill per teacher and activity per role: the administration's (no class scope)."""
+    values, year, years, classes = await _params(request)
+    periods = await queries.periods(year["id"])
+    scope = Scope("school", year)
+    try:
+        start, end, span = span_of(year, _period(values, periods, scope), values["month"])
+    except ValueError:
+        raise NotFound() from None
+    report = await monitoring(year, start, end, span, access.school_today(), get_settings().school.name)
+    return await _answer(request, report, values, {
+        "years": years, "classes": [], "scope": scope, "periods": periods, "period": None, "grades": []}, [])
+
+
+def zip_of(report: Report) -> bytes:
+    """CSV and JSON of a report in one archive (the authority's weekly download)."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{report.filename}.csv", writers.write(report, "csv"))
+        archive.writestr(f"{report.filename}.json", writers.write(report, "json"))
+    return out.getvalue()
+
+
+@get("/reports/authority", guards=[requires(ALL)])
+async def authority_page(request: Request) -> Response:
+    values, _, years, _ = await _params(request)
+    today = access.school_today()
+    week = values["week"] or f"{today.isocalendar().year}-W{today.isocalendar().week:02d}"
+    try:
+        iso_week(week)
+        report = await authority(week, today, get_settings().school.name)
+    except ValueError:
+        raise NotFound() from None
+    if values["format"] == "zip":
+        name = f"{report.filename}.zip"
+        return Response(zip_of(report), media_type="application/zip", headers={
+            "Content-Disposition": f"attachment; filename=\"{name}\"", "Cache-Control": "no-store"})
+    scope = Scope("school", next(y for y in years if y["is_current"]) if any(y["is_current"] for y in years)
+                  else years[0])
+    return await _answer(request, report, values, {
+        "years": years, "classes": [], "scope": scope, "periods": [], "period": None, "grades": [],
+        "extra": [("CSV и JSON одним архивом (ZIP)", "zip")]}, [])
+
+
 router = Router(path="/", route_handlers=[index, summary_sheet_page, performance_page, attendance_page,
-                                             completion_page])
+                                             completion_page, monitoring_page, authority_page])

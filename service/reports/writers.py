@@ -31,6 +31,7 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "csv": ("text/csv; charset=utf-8", "csv", "CSV (текст с разделителями)"),
     "html": ("text/html; charset=utf-8", "html", "Веб-страница (HTML)"),
     "txt": ("text/plain; charset=utf-8", "txt", "Простой текст (TXT)"),
+    "json": ("application/json", "json", "JSON (для программ)"),
 }
 STREAMED = frozenset({"csv", "txt", "html"})  # the formats ``stream`` yields chunk by chunk
 
@@ -619,7 +620,45 @@ _PIECES: dict[str, Callable[..., Iterator[str]]] = {
     "txt": lambda report: _txt_pieces(report),
     "html": lambda report: _html_pieces(report),
 }
-_WHOLE: dict[str, Callable[..., bytes]] = {"pdf": write_pdf, "xlsx": write_xlsx, "ods": write_ods}
+def json_value(value: Value, column: Column) -> Any:
+    """A value as JSON: numbers as numbers (decimals as strings would lose nothing, but programs
+    want numbers), dates as ISO strings, text as text, none as null."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return local_time(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """The report as plain data: title, scope, school, made at, and each section's columns and
+    rows (a row: column title → value)."""
+    sections = []
+    for section in report.sections:
+        titles = [f"{c.group}: {machine_title(c)}" if c.group else machine_title(c) for c in section.columns]
+        rows = [{t: json_value(v, c) for t, v, c in zip(titles, fitted(row, len(titles)), section.columns,
+                                                        strict=True)} for row in section.rows]
+        item: dict[str, Any] = {"title": section.title, "columns": titles, "rows": rows, "notes": section.notes}
+        if section.totals is not None:
+            item["totals"] = {t: json_value(v, c) for t, v, c in
+                              zip(titles, fitted(section.totals, len(titles)), section.columns, strict=True)}
+        sections.append(item)
+    return {"report": report.code, "title": report.title, "scope": report.scope, "school": school_of(report),
+            "made_at": local_time(report.made_at).isoformat(), "notes": report.notes, "sections": sections}
+
+
+def write_json(report: Report) -> bytes:
+    import json
+
+    return json.dumps(to_dict(report), ensure_ascii=False, indent=1).encode("utf-8")
+
+
+_WHOLE: dict[str, Callable[..., bytes]] = {"pdf": write_pdf, "xlsx": write_xlsx, "ods": write_ods,
+                                           "json": write_json}
 
 
 def stream(report: Report, fmt: str, **options: Any) -> Iterator[bytes]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from service.demo import generate_demo_school
-from service.portal.readiness import readiness_items
+from service.reports.readiness import readiness_items
 from tests.factories import PASSWORD, tiny_school
 from tests.routes import client, sign_in
 
@@ -19,7 +19,7 @@ EMPTY = dict.fromkeys(
      "parents", "periods", "periods_from", "periods_to", "holidays", "days_off", "study_groups",
      "groups_without_teacher", "orders", "staff_registered", "students_registered",
      "parents_registered", "classes_with_timetable", "timetable_cycle", "bell_schedules",
-     "home_schooled", "home_schooled_with_timetable"), 0)
+     "home_schooled", "home_schooled_with_timetable", "journals", "journals_with_plan"), 0)
 
 
 def _states(items) -> dict[str, str]:
@@ -30,7 +30,7 @@ def test_an_empty_school_misses_everything_but_says_what_is_not_built_yet():
     states = _states(readiness_items(EMPTY | {"year": None, "periods_from": None,
                                               "periods_to": None}))
     assert states["3"] == "missing" and states["4"] == "missing" and states["8"] == "missing"
-    assert states["9"] == "missing" and states["13"] == "missing" and states["16"] == "later"
+    assert states["9"] == "missing" and states["13"] == "missing" and states["16"] == "missing"
 
 
 def test_half_done_items_are_partial():
@@ -39,9 +39,9 @@ def test_half_done_items_are_partial():
     states = _states(readiness_items(figures))
     assert states["3"] == "partial"  # grades 10–11 have no periods
     assert states["4"] == "partial"
-    figures |= {"periods_to": 11, "classes_without_load": 0}
+    figures |= {"periods_to": 11, "classes_without_load": 0, "journals": 40, "journals_with_plan": 30}
     states = _states(readiness_items(figures))
-    assert states["3"] == "ok" and states["4"] == "ok"
+    assert states["3"] == "ok" and states["4"] == "ok" and states["16"] == "partial"  # 10 journals without КТП
 
 
 async def test_the_demo_school_is_mostly_ready(db):
@@ -56,6 +56,8 @@ async def test_the_demo_school_is_mostly_ready(db):
     assert "готово" in row
     row = page.text.split("Выданы коды приглашения")[1].split("</tr>")[0]
     assert "не полностью" in row  # only the demo logins have accounts
+    row = page.text.split("Внесены КТП")[1].split("</tr>")[0]
+    assert "журналов с КТП:" in row and "в разработке" not in row
 
 
 async def test_only_those_who_set_up_the_school_see_it(db):

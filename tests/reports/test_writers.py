@@ -90,7 +90,7 @@ def made_local() -> str:
 
 
 def test_formats_name_every_format_with_a_media_type_extension_and_label():
-    assert set(FORMATS) == {"pdf", "ods", "xlsx", "csv", "html", "txt"}
+    assert set(FORMATS) == {"pdf", "ods", "xlsx", "csv", "html", "txt", "json"}
     for code, (media, ext, label) in FORMATS.items():
         assert ext == code and "/" in media and label
     with pytest.raises(ValueError):

@@ -90,14 +90,20 @@ SELECT
   (SELECT COUNT(*) FROM home_schooling h WHERE {in_force("h")} AND EXISTS (
      SELECT 1 FROM timetable_slot s JOIN timetable t ON t.id = s.timetable
      WHERE s.student = h.student AND t.starts_on <= {{}} AND (t.ends_on IS NULL OR t.ends_on >= {{}})))
-     AS home_schooled_with_timetable
+     AS home_schooled_with_timetable,
+  (SELECT COUNT(*) FROM (SELECT DISTINCT t.school_class, t.study_group, t.subject FROM teaching_load t
+     WHERE {in_force("t")}) j) AS journals,
+  (SELECT COUNT(*) FROM (SELECT DISTINCT t.school_class, t.study_group, t.subject FROM teaching_load t
+     WHERE {in_force("t")} AND EXISTS (SELECT 1 FROM thematic_plan p WHERE p.subject = t.subject
+       AND p.replaced_at IS NULL AND (p.school_class = t.school_class OR p.study_group = t.study_group))) j)
+     AS journals_with_plan
 """
 
 
 async def readiness_figures(day: date) -> dict:
     d = [day, day]
     args = [True, *d, *d, True, True, True, *d, *d, *d, *d, *d, *d, True, True, True, True, True,
-            True, True, *d, *d, *d, *d, True, *d, True, *d, True, *d, *d, *d]
+            True, True, *d, *d, *d, *d, True, *d, True, *d, True, *d, *d, *d, *d, *d]
     assert len(args) == _SQL.count("{}"), "readiness: arguments do not match the query"
     return (await SchoolClass.raw(_SQL, *args).run())[0]
 
@@ -184,6 +190,9 @@ def readiness_items(f: dict) -> list[Item]:
         f"{_share(f['students_registered'], f['students'])}, родителей "
         f"{_share(f['parents_registered'], f['parents'])}",
         "/staff", "Коды для сотрудников"))
-    items.append(Item("16", "Внесены КТП (тематическое планирование)", "later",
-                      "раздел «Журнал» в разработке"))
+    journals = f.get("journals") or 0
+    planned = f.get("journals_with_plan") or 0
+    items.append(Item(
+        "16", "Внесены КТП (тематическое планирование)", state(planned, journals) if journals else "missing",
+        f"журналов с КТП: {_share(planned, journals)}", "/journal/plans", "КТП"))
     return items

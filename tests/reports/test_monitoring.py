@@ -1,0 +1,81 @@
+"""Journal fill and user activity (R-REP-5) and the education authority's weekly figures
+(issue 11 item 6, 003 items 7–9 and sheet 1), on the demo school: every figure against the
+lessons and sessions counted here, the week's files as CSV and JSON in one archive."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import date
+
+import pytest
+
+from service.demo import DEMO_PASSWORD, generate_demo_school
+from service.reports.monitoring import authority, iso_week, monitoring
+from service.timetable.tables import Lesson
+from tests.routes import client, sign_in
+
+pytestmark = pytest.mark.anyio
+TODAY = date(2026, 11, 25)
+
+
+async def _rows(sql: str, *args) -> list[dict]:
+    return await Lesson.raw(sql, *args).run()
+
+
+def test_iso_weeks():
+    assert iso_week("2026-W47") == (date(2026, 11, 16), date(2026, 11, 22))
+    assert iso_week("2026-w01") == (date(2025, 12, 29), date(2026, 1, 4))
+    for bad in ("2026-47", "2026-W54", "W47", "2026-Wxx", ""):
+        with pytest.raises(ValueError):
+            iso_week(bad)
+
+
+async def test_fill_and_activity_match_the_lessons_and_sign_ins(db):
+    await generate_demo_school("S", 2026)
+    year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
+                        True))[0]
+    # a lesson of the week left without a topic and attendance: the fill must notice
+    lesson = (await _rows("SELECT l.id FROM lesson l JOIN lesson_entry e ON e.lesson = l.id WHERE l.on_date = {} "
+                          "AND NOT l.cancelled ORDER BY l.id LIMIT 1", date(2026, 11, 18)))[0]["id"]
+    await Lesson.raw("UPDATE lesson_entry SET topic = '', plan_item = NULL, attendance_at = NULL WHERE lesson = {}",
+                     lesson).run()
+    async with client() as c:  # one teacher signs in during the span
+        await sign_in(c, "uchitel", DEMO_PASSWORD)
+    report = await monitoring(year, date(2026, 11, 16), date(2026, 11, 30), "ноябрь", TODAY)
+    fill, activity = report.sections
+    held = (await _rows("SELECT COUNT(*) AS n FROM lesson WHERE on_date >= {} AND on_date <= {} AND NOT cancelled",
+                        date(2026, 11, 16), TODAY))[0]["n"]
+    assert fill.totals[1] == held == sum(line[1] for line in fill.rows)
+    assert fill.totals[2] >= 1 and fill.totals[3] >= 1 and fill.totals[5] < 100
+    teachers = next(line for line in activity.rows if line[0] == "Учителя")
+    assert teachers[3] >= 1 and teachers[2] >= teachers[3] and teachers[1] >= teachers[2]
+
+
+async def test_the_authority_gets_the_week_in_one_archive(db):
+    await generate_demo_school("S", 2026)
+    report = await authority("2026-W47", TODAY)
+    assert [s.title for s in report.sections][1:] == ["Активность пользователей", "Ответы на сообщения родителей",
+                                                       "Готовность электронного журнала (лист № 1)"]
+    assert "с 16.11.2026 по 22.11.2026" in report.scope
+    with pytest.raises(ValueError):
+        await authority("2031-W10", TODAY)  # no school year
+    async with client() as c:
+        await sign_in(c, "zavuch", DEMO_PASSWORD)
+        r = await c.get("/reports/authority?week=2026-W47&format=zip")
+        assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+        archive = zipfile.ZipFile(io.BytesIO(r.content))
+        names = sorted(archive.namelist())
+        assert [n.rsplit(".", 1)[1] for n in names] == ["csv", "json"]
+        data = json.loads(archive.read(names[1]))
+        assert data["report"] == "authority" and len(data["sections"]) == 4
+        assert data["sections"][1]["rows"][0]["Кто"] == "Учителя"
+        assert "Заполнение журнала по учителям" in archive.read(names[0]).decode("utf-8-sig")
+        assert (await c.get("/reports/authority?week=2026-W99")).status_code == 404
+        page = (await c.get("/reports/monitoring?month=2026-11")).text
+        assert "Заполнение журнала и активность: ноябрь 2026" in page
+    async with client() as c:  # the class teacher: not the administration's reports
+        await sign_in(c, "klruk", DEMO_PASSWORD)
+        assert (await c.get("/reports/authority")).status_code == 403
+        assert (await c.get("/reports/monitoring")).status_code == 403
