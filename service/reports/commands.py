@@ -17,6 +17,7 @@ from service.reports.model import Report
 from service.reports.monitoring import authority, monitoring
 from service.reports.performance import performance
 from service.reports.queries import Scope
+from service.reports.staffing import class_summary, substitutions
 from service.reports.summary_sheet import summary_sheet
 from service.settings import Settings
 from service.timetable.tables import Lesson
@@ -76,13 +77,14 @@ async def build(name: str, settings: Settings, *, year: str | None = None, class
         except ValueError as exc:
             raise ReportError(str(exc)) from None
     y = await _year(year)
-    if name == "monitoring":
+    if name in ("monitoring", "substitutions"):
         try:
             start, end, span = queries.span_of(y, await _period(y, period, None), month or "")
         except ValueError as exc:
             raise ReportError(str(exc)) from None
-        return await monitoring(y, start, end, span, today, settings.school.name)
-    scope = await _scope(y, class_name, grade, need_class=name == "summary-sheet")
+        build_it = monitoring if name == "monitoring" else substitutions
+        return await build_it(y, start, end, span, today, settings.school.name)
+    scope = await _scope(y, class_name, grade, need_class=name in ("summary-sheet", "class-summary"))
     if name == "summary-sheet":
         report = await summary_sheet(scope, today, settings.school.name)
     elif name == "attendance":
@@ -91,6 +93,8 @@ async def build(name: str, settings: Settings, *, year: str | None = None, class
         except ValueError as exc:
             raise ReportError(str(exc)) from None
         report = await attendance(scope, start, end, span, today, settings.school.name)
+    elif name == "class-summary":
+        report = await class_summary(scope, await _period(y, period, scope.grade), today, settings.school.name)
     elif name == "completion":
         report = await completion(scope, today, settings.school.name)
     else:

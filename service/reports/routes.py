@@ -20,6 +20,7 @@ from service.reports.model import Report, display, header_runs
 from service.reports.monitoring import authority, iso_week, monitoring
 from service.reports.performance import performance
 from service.reports.queries import ALL, OWN, Scope, span_of
+from service.reports.staffing import class_summary, substitutions
 from service.reports.summary_sheet import summary_sheet
 from service.settings import get_settings
 from service.web import render, requires
@@ -184,6 +185,32 @@ async def monitoring_page(request: Request) -> Response:
         "years": years, "classes": [], "scope": scope, "periods": periods, "period": None, "grades": []}, [])
 
 
+@get("/reports/substitutions", guards=[requires(ALL)])
+async def substitutions_page(request: Request) -> Response:
+    values, year, years, _ = await _params(request)
+    periods = await queries.periods(year["id"])
+    scope = Scope("school", year)
+    try:
+        start, end, span = span_of(year, _period(values, periods, scope), values["month"])
+    except ValueError:
+        raise NotFound() from None
+    report = await substitutions(year, start, end, span, access.school_today(), get_settings().school.name)
+    return await _answer(request, report, values, {
+        "years": years, "classes": [], "scope": scope, "periods": periods, "period": None, "grades": []}, [])
+
+
+@get("/reports/class-summary", guards=[SEE])
+async def class_summary_page(request: Request) -> Response:
+    values, year, years, classes = await _params(request)
+    scope = _scope(request.user, values, year, classes, need_class=True)
+    periods = await queries.periods(year["id"])
+    report = await class_summary(scope, _period(values, periods, scope), access.school_today(),
+                                 get_settings().school.name)
+    return await _answer(request, report, values, {
+        "years": years, "classes": classes, "scope": scope, "periods": periods, "period": None, "grades": []},
+        await _pupil_ids(scope))
+
+
 def zip_of(report: Report) -> bytes:
     """CSV and JSON of a report in one archive (the authority's weekly download)."""
     import io
@@ -218,4 +245,5 @@ async def authority_page(request: Request) -> Response:
 
 
 router = Router(path="/", route_handlers=[index, summary_sheet_page, performance_page, attendance_page,
-                                             completion_page, monitoring_page, authority_page])
+                                             completion_page, monitoring_page, authority_page, substitutions_page,
+                                             class_summary_page])

@@ -79,3 +79,44 @@ async def test_the_authority_gets_the_week_in_one_archive(db):
         await sign_in(c, "klruk", DEMO_PASSWORD)
         assert (await c.get("/reports/authority")).status_code == 403
         assert (await c.get("/reports/monitoring")).status_code == 403
+
+
+async def test_substitution_hours_per_teacher_add_up_to_the_lessons(db):
+    """Issue 11 item 7: each substitute's hours equal the lessons they taught instead of the
+    timetable's teacher; the totals equal the lessons listed."""
+    from service.reports.staffing import substitutions
+
+    await generate_demo_school("S", 2026)
+    year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
+                        True))[0]
+    report = await substitutions(year, year["starts_on"], year["ends_on"], "год", year["ends_on"])
+    expected = await _rows("SELECT taught_by, COUNT(*) AS n FROM lesson WHERE taught_by <> teacher AND NOT cancelled "
+                           "AND on_date >= {} AND on_date <= {} GROUP BY taught_by", year["starts_on"], year["ends_on"])
+    summary, detail = report.sections
+    assert expected, "the demo has substitutions"
+    assert sorted(line[1] for line in summary.rows) == sorted(r["n"] for r in expected)
+    assert summary.totals[1] == len(list(detail.rows)) == sum(r["n"] for r in expected)
+
+
+async def test_the_class_summary_names_who_needs_attention(db):
+    from service.reports.queries import Scope
+    from service.reports.staffing import class_summary
+
+    await generate_demo_school("S", 2026)
+    year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
+                        False))[0]
+    cls = (await _rows("SELECT id, name, grade FROM school_class WHERE year = {} ORDER BY grade DESC LIMIT 1",
+                       year["id"]))[0]
+    report = await class_summary(Scope("class", year, cls["grade"], cls["id"], cls["name"]), None, TODAY)
+    perf, att, attention = report.sections
+    assert [line[0] for line in perf.rows] == [cls["name"]] == [line[0] for line in att.rows]
+    failing = perf.rows[0][15]
+    assert sum(1 for r in attention.rows if r[1] == "неуспевающий") == failing
+    assert all(int(r[1].split(": ")[1]) >= 20 for r in attention.rows if r[1].startswith("пропущено"))
+    async with client() as c:
+        await sign_in(c, "klruk", DEMO_PASSWORD)
+        current = (await _rows("SELECT c.id FROM school_class c JOIN academic_year y ON y.id = c.year "
+                               "WHERE y.is_current = {}", True))[0]["id"]
+        page = await c.get(f"/reports/class-summary?class={current}")
+        assert page.status_code == 200 and "Требуют внимания" in page.text
+        assert (await c.get("/reports/substitutions")).status_code == 403
