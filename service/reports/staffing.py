@@ -80,11 +80,11 @@ async def class_summary(scope: Scope, period: dict | None, today: date, school: 
     att_line = att.sections[0]
     attention: list[list] = []
     lists = {s.title.split(":")[0]: list(s.rows) for s in perf.sections[1:]}
-    for name, cls, subjects in lists.get("Неуспевающие", []):
+    for name, _class, subjects in lists.get("Неуспевающие", []):
         attention.append([name, "неуспевающий", subjects])
-    for name, cls, subjects in lists.get("Не аттестованы", []):
+    for name, _class, subjects in lists.get("Не аттестованы", []):
         attention.append([name, "не аттестован", subjects])
-    for name, cls, subject in lists.get("С одной «3»", []):
+    for name, _class, subject in lists.get("С одной «3»", []):
         attention.append([name, "одна «3» — резерв качества", subject])
     for row in att.sections[1].rows if len(att.sections) > 1 else []:
         missed = row[1]
