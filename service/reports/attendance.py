@@ -16,6 +16,7 @@ from datetime import date
 from service.db import fetch
 from service.journal import access
 from service.reports import queries
+from service.reports.charts import bars, lines
 from service.reports.model import Column, Report, Section
 from service.reports.performance import full_name
 from service.reports.queries import Scope
@@ -96,7 +97,19 @@ async def attendance(scope: Scope, start: date, end: date, span: str, today: dat
         sections.append(Section("Больше всего пропусков (до 50 учеников)",
                                  _columns([Column("Ученик", "text", 30), Column("Класс", "text", 8)]), rows,
                                  notes=[] if rows else ["Пропусков нет."]))
-    return Report(code="attendance", title=f"Посещаемость: {span}", scope=scope.words, sections=sections,
+    charts = []
+    if total:
+        charts.append(bars("Пропущено уроков по причинам", [name.lower() for _, name in REASONS],
+                           [total[k] for k in MISSED]))
+        months: Counter = Counter()
+        for s, k, d in marks:
+            if s in ids and k in MISSED:
+                months[_day(d).strftime("%Y-%m")] += 1
+        if len(months) > 1:
+            keys = sorted(months)
+            charts.append(lines("Пропущено уроков по месяцам", [queries.MONTHS[int(m[5:]) - 1][:3] for m in keys],
+                                {"пропущено уроков": [months[m] for m in keys]}))
+    return Report(code="attendance", charts=charts, title=f"Посещаемость: {span}", scope=scope.words, sections=sections,
                   made_at=access.now(), school=school, landscape=True,
                   notes=[f"С {start:%d.%m.%Y} по {end:%d.%m.%Y}. День пропущен, если ученик пропустил все уроки "
                          "своего класса в этот день; опоздание пропуском не считается."])

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from service.reports.charts import Chart
+
 Kind = Literal["text", "int", "decimal", "percent", "date", "mark"]
 Value = str | int | Decimal | date | datetime | None
 
@@ -55,6 +57,7 @@ class Report:
     signatures: list[str] = field(default_factory=list)
     landscape: bool = False
     stamp: bool = False  # «М. П.» (place for the stamp) under the signatures
+    charts: list[Chart] = field(default_factory=list)  # SVG, for the page, PDF and HTML; the numbers are in sections
 
     @property
     def filename(self) -> str:

@@ -10,6 +10,7 @@ from datetime import date
 
 from service.journal import access
 from service.reports import queries, rules
+from service.reports.charts import bars, lines
 from service.reports.model import Column, Report, Section
 from service.reports.queries import Scope
 
@@ -98,7 +99,22 @@ async def performance(scope: Scope, period: dict | None, today: date, school: st
         sections.append(Section(f"{title}: {len(items)}", cols, items,
                                 notes=[] if items else ["Нет."]))
     what = period["name"] if period else "год"
-    return Report(code="performance", title=f"Успеваемость и качество знаний: {what}", scope=scope.words,
+    charts = []
+    if in_lines:
+        overall = rules.summarise(in_lines)
+        charts.append(bars("Итоговые отметки", ["«5»", "«4»", "«3»", "«2»", "н/а"],
+                           [overall.marks.get(k, 0) for k in ("5", "4", "3", "2", rules.NOT_ATTESTED)]))
+        by_grade: dict[int, list[rules.Pupil]] = {}
+        grade_of = {p["id"]: p["grade"] for p in on_list}
+        for p in in_lines:
+            by_grade.setdefault(grade_of[p.id], []).append(p)
+        if len(marked) > 1:
+            grades = sorted(by_grade)
+            summaries = [rules.summarise(by_grade[g]) for g in grades]
+            charts.append(lines("Успеваемость и качество по параллелям, %", [f"{g} кл." for g in grades],
+                                {"успеваемость": [x.success_pct for x in summaries],
+                                 "качество": [x.quality_pct for x in summaries]}, ""))
+    return Report(code="performance", charts=charts, title=f"Успеваемость и качество знаний: {what}", scope=scope.words,
                   sections=sections, made_at=access.now(), school=school, landscape=True,
                   notes=["Успеваемость — доля учеников без «2» и «н/а»; качество — доля учеников только с «4» и «5»; "
                          "средний балл — по всем итоговым отметкам пятибалльной шкалы. Ученики без итоговых "

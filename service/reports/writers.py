@@ -324,6 +324,7 @@ def report_context(report: Report) -> dict[str, Any]:
         "signatures": report.signatures,
         "signature_blanks": SIGNATURE_BLANKS,
         "stamp": report.stamp,
+        "charts": report.charts,
     }
 
 
