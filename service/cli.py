@@ -237,13 +237,13 @@ def _parser() -> argparse.ArgumentParser:
             rp.add_argument("--year", metavar="ГГГГ/ГГГГ", help="учебный год (по умолчанию текущий)")
         if code not in ("authority", "monitoring", "substitutions"):
             rp.add_argument("--class", dest="class_name", metavar="КЛАСС",
-                            required=code in ("summary-sheet", "class-summary"),
+                            required=code in ("summary-sheet", "class-summary", "journal"),
                             help="класс, например 5А")
         if code in ("performance", "attendance", "completion"):
             rp.add_argument("--grade", type=_integer, metavar="ПАРАЛЛЕЛЬ", help="все классы параллели, 1–11")
-        if code in ("performance", "attendance", "monitoring", "substitutions", "class-summary"):
+        if code in ("performance", "attendance", "monitoring", "substitutions", "class-summary", "journal"):
             rp.add_argument("--period", metavar="ПЕРИОД", help="«1 четверть», «2 полугодие»…; по умолчанию — год")
-        if code in ("attendance", "monitoring", "substitutions"):
+        if code in ("attendance", "monitoring", "substitutions", "journal"):
             rp.add_argument("--month", metavar="ГГГГ-ММ", help="месяц вместо периода, например 2026-11")
         rp.add_argument("--format", choices=tuple(REPORT_FORMATS), default="json" if code == "authority" else "txt",
                         help="формат файла (по умолчанию " + ("json" if code == "authority" else "txt") + ")")

@@ -13,6 +13,7 @@ from service.reports import queries, writers
 from service.reports.attendance import attendance
 from service.reports.catalogue import NAMES  # noqa: F401  (the command's help, re-exported)
 from service.reports.completion import completion
+from service.reports.journal_export import journal_export
 from service.reports.model import Report
 from service.reports.monitoring import authority, monitoring
 from service.reports.performance import performance
@@ -84,7 +85,7 @@ async def build(name: str, settings: Settings, *, year: str | None = None, class
             raise ReportError(str(exc)) from None
         build_it = monitoring if name == "monitoring" else substitutions
         return await build_it(y, start, end, span, today, settings.school.name)
-    scope = await _scope(y, class_name, grade, need_class=name in ("summary-sheet", "class-summary"))
+    scope = await _scope(y, class_name, grade, need_class=name in ("summary-sheet", "class-summary", "journal"))
     if name == "summary-sheet":
         report = await summary_sheet(scope, today, settings.school.name)
     elif name == "attendance":
@@ -93,6 +94,12 @@ async def build(name: str, settings: Settings, *, year: str | None = None, class
         except ValueError as exc:
             raise ReportError(str(exc)) from None
         report = await attendance(scope, start, end, span, today, settings.school.name)
+    elif name == "journal":
+        try:
+            start, end, span = queries.span_of(y, await _period(y, period, scope.grade), month or "")
+        except ValueError as exc:
+            raise ReportError(str(exc)) from None
+        report = await journal_export(scope, start, end, span, today, settings.school.name)
     elif name == "class-summary":
         report = await class_summary(scope, await _period(y, period, scope.grade), today, settings.school.name)
     elif name == "completion":

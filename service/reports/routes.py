@@ -16,6 +16,7 @@ from service.reports import queries, writers
 from service.reports.attendance import attendance
 from service.reports.catalogue import REPORTS
 from service.reports.completion import completion
+from service.reports.journal_export import journal_export
 from service.reports.model import Report, display, header_runs
 from service.reports.monitoring import authority, iso_week, monitoring
 from service.reports.performance import performance
@@ -211,6 +212,22 @@ async def class_summary_page(request: Request) -> Response:
         await _pupil_ids(scope))
 
 
+@get("/reports/journal", guards=[SEE])
+async def journal_page(request: Request) -> Response:
+    """A class's journals as a table, for a month, a period or the year."""
+    values, year, years, classes = await _params(request)
+    scope = _scope(request.user, values, year, classes, need_class=True)
+    periods = await queries.periods(year["id"])
+    try:
+        start, end, span = span_of(year, _period(values, periods, scope), values["month"])
+    except ValueError:
+        raise NotFound() from None
+    report = await journal_export(scope, start, end, span, access.school_today(), get_settings().school.name)
+    return await _answer(request, report, values, {
+        "years": years, "classes": classes, "scope": scope, "periods": periods, "period": None, "grades": []},
+        await _pupil_ids(scope))
+
+
 def zip_of(report: Report) -> bytes:
     """CSV and JSON of a report in one archive (the authority's weekly download)."""
     import io
@@ -246,4 +263,4 @@ async def authority_page(request: Request) -> Response:
 
 router = Router(path="/", route_handlers=[index, summary_sheet_page, performance_page, attendance_page,
                                              completion_page, monitoring_page, authority_page, substitutions_page,
-                                             class_summary_page])
+                                             class_summary_page, journal_page])

@@ -168,3 +168,35 @@ async def test_programme_completion_counts_hours_lessons_and_missed_topics(db):
     expected = [item["number"] for item in items[: len(items) // 2] if item["id"] not in used]
     listed = [r[2] for r in report.sections[1].rows if r[1] == plan["name"]]
     assert listed == expected
+
+
+async def test_a_class_journal_exports_every_grade_and_absence_in_its_cell(db):
+    """Issue 11 item 9: a section per journal of the class, a column per lesson, every current
+    grade and attendance mark of the month in its pupil's and lesson's cell; readable back from
+    XLSX as the same table."""
+    from service.reports import writers
+    from service.reports.journal_export import journal_export
+
+    await generate_demo_school("S", 2026)
+    year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
+                        True))[0]
+    cls = (await _rows("SELECT id, name, grade FROM school_class WHERE year = {}", year["id"]))[0]
+    start, end, span = queries.span_of(year, None, "2026-11")
+    report = await journal_export(Scope("class", year, cls["grade"], cls["id"], cls["name"]), start, end, span, TODAY)
+    filled = sum(len(cell.split("/")) for s in report.sections for row in s.rows for cell in row[1:] if cell)
+    grades = (await _rows("SELECT COUNT(*) AS n FROM grade g JOIN lesson l ON l.id = g.lesson WHERE g.removed_at IS NULL "
+                          "AND l.on_date >= {} AND l.on_date <= {} AND NOT l.cancelled AND l.student IS NULL",
+                          start, end))[0]["n"]
+    absences = (await _rows("SELECT COUNT(*) AS n FROM attendance a JOIN lesson l ON l.id = a.lesson "
+                            "WHERE l.on_date >= {} AND l.on_date <= {} AND NOT l.cancelled AND l.student IS NULL",
+                            start, end))[0]["n"]
+    assert filled == grades + absences > 0
+    subjects = (await _rows("SELECT COUNT(DISTINCT subject) AS n FROM lesson WHERE school_class = {} AND on_date >= {} "
+                            "AND on_date <= {}", cls["id"], start, end))[0]["n"]
+    assert len(report.sections) >= subjects
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_filelike(io.BytesIO(writers.write(report, "xlsx")))
+    assert len(book.sheet_names) == len(report.sections)
