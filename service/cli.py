@@ -229,6 +229,9 @@ def _parser() -> argparse.ArgumentParser:
     from service.reports.catalogue import NAMES as REPORT_NAMES
     from service.reports.writers import FORMATS as REPORT_FORMATS
 
+    ro = rsub.add_parser("oneroster", help="учебный год в формате OneRoster 1.2 (CSV в ZIP) для других систем")
+    ro.add_argument("--year", metavar="ГГГГ/ГГГГ", help="учебный год (по умолчанию текущий)")
+    ro.add_argument("--output", type=Path, metavar="ФАЙЛ", required=True, help="куда записать ZIP")
     for code, what in REPORT_NAMES.items():
         rp = rsub.add_parser(code, help=what)
         if code == "authority":
@@ -684,6 +687,15 @@ def cmd_report(args, settings) -> int:
 
     async def go() -> int:
         await _ready_db()
+        if args.report == "oneroster":
+            from service.reports.commands import oneroster_zip
+
+            try:
+                said = await oneroster_zip(settings, args.year, args.output)
+            except ReportError as exc:
+                return _fail(str(exc))
+            print(said)
+            return 0
         try:
             report = await build(args.report, settings, year=getattr(args, "year", None),
                                  class_name=getattr(args, "class_name", None), grade=getattr(args, "grade", None),

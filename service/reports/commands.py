@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import anyio
+
 from service.audit.log import Actor, log_access
 from service.journal import access
 from service.reports import queries, writers
@@ -122,3 +124,18 @@ def deliver(report: Report, fmt: str, delimiter: str, output: Path | None) -> st
     output.write_bytes(body)
     size = f"{len(body):,}".replace(",", " ")
     return f"{report.title} ({report.scope}) — {output} ({size} байт)"
+
+
+async def oneroster_zip(settings: Settings, year: str | None, output: Path) -> str:
+    """The year as OneRoster 1.2 CSV files in a ZIP at ``output``; the pupils in the access log."""
+    from service.reports import oneroster
+
+    y = await _year(year)
+    today = access.school_today()
+    body = await oneroster.export(y, settings.school.name, today)
+    await anyio.Path(output).write_bytes(body)
+    pupils = await queries.pupils(Scope("school", y), queries.report_day(y, today))
+    if pupils:
+        await log_access(Actor.system("ezh report"), [p["id"] for p in pupils], "выгрузка OneRoster")
+    size = f"{len(body):,}".replace(",", " ")
+    return f"OneRoster 1.2, {y['name']} учебный год — {output} ({size} байт)"

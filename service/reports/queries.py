@@ -118,7 +118,7 @@ async def pupils(scope: Scope, day: date, grade_from: int = 1, grade_to: int = 1
 
 _FINALS_SQL = """
 SELECT f.student AS student, f.subject AS subject, s.name AS subject_name, s.short_name AS subject_short,
-       f.kind AS kind, f.period AS period,
+       f.kind AS kind, f.period AS period, f.school_class AS school_class, f.study_group AS study_group,
        f.mark AS mark, g.kind AS system_kind, g.low AS low, g.high AS high, g.pass_from AS pass_from,
        gm.passing AS mark_passing
 FROM final_grade f

@@ -228,6 +228,20 @@ async def journal_page(request: Request) -> Response:
         await _pupil_ids(scope))
 
 
+@get("/reports/oneroster", guards=[requires(ALL)])
+async def oneroster_page(request: Request) -> Response:
+    """The year as OneRoster 1.2 bulk CSV files in a ZIP (R-X-2), for other systems."""
+    _, year, _, _ = await _params(request)
+    from service.reports import oneroster
+
+    body = await oneroster.export(year, get_settings().school.name, access.school_today())
+    pupils = await queries.pupils(Scope("school", year), queries.report_day(year, access.school_today()))
+    await log_access(request.user.actor, [p["id"] for p in pupils], "выгрузка OneRoster")
+    name = f"oneroster-{year['name'].replace('/', '-')}.zip"
+    return Response(body, media_type="application/zip", headers={
+        "Content-Disposition": f"attachment; filename=\"{name}\"", "Cache-Control": "no-store"})
+
+
 def zip_of(report: Report) -> bytes:
     """CSV and JSON of a report in one archive (the authority's weekly download)."""
     import io
@@ -263,4 +277,4 @@ async def authority_page(request: Request) -> Response:
 
 router = Router(path="/", route_handlers=[index, summary_sheet_page, performance_page, attendance_page,
                                              completion_page, monitoring_page, authority_page, substitutions_page,
-                                             class_summary_page, journal_page])
+                                             class_summary_page, journal_page, oneroster_page])
