@@ -18,6 +18,7 @@ from service.accounts.tables import (
     AccessCode,
     Account,
     AccountRole,
+    ApiToken,
     LoginAttempt,
     Permission,
     Person,
@@ -644,3 +645,45 @@ async def do_reset_password(login: str, code_text: str, new_password: str, addre
             (Session.account == row["account"]) & Session.ended_at.is_null()).run()
         await record(Actor(row["account"], login, address), "accounts.password_reset", "account",
                      row["account"], reason="код сброса пароля")
+
+
+API_TOKEN_DAYS_MAX = 366
+
+
+async def do_issue_api_token(actor: Actor, user_id: int, name: str, days: int) -> str:
+    """A read-only API key for the account ``user_id`` (an integration's), valid ``days``; the key
+    is returned once — only its SHA-256 is kept. Audited (the name and expiry, never the key)."""
+    name = (name or "").strip()
+    if not name or len(name) > 100 or any(ord(ch) < 32 for ch in name):
+        raise Refused("Название ключа: от 1 до 100 знаков, например «Библиотека школы»", field="name")
+    if not 1 <= days <= API_TOKEN_DAYS_MAX:
+        raise Refused(f"Срок действия: от 1 до {API_TOKEN_DAYS_MAX} дней", field="days")
+    async with atomic():
+        user = await Account.select(Account.id, Account.is_active).where(Account.id == user_id).first().run()
+        if user is None:
+            raise NotFound()
+        if not user["is_active"]:
+            raise Refused("Учётная запись заблокирована: ключ для неё не выдать", field="name")
+        token = rules.new_api_token()
+        moment = now()
+        expires = moment + timedelta(days=days)
+        made = await ApiToken.insert(ApiToken(account=user_id, name=name, token_hash=rules.digest(token),
+                                              created_at=moment, created_by=actor.user_id, expires_at=expires)
+                                     ).returning(ApiToken.id).run()
+        await record(actor, "accounts.api_token_issued", "account", user_id,
+                     new={"token": made[0]["id"], "name": name, "expires_at": expires.isoformat()})
+    return token
+
+
+async def do_revoke_api_token(actor: Actor, user_id: int, token_id: int) -> None:
+    """Revoke an API key of the account; a key already revoked stays as it is."""
+    async with atomic():
+        row = await ApiToken.select(ApiToken.id, ApiToken.name, ApiToken.revoked_at).where(
+            (ApiToken.id == token_id) & (ApiToken.account == user_id)).first().run()
+        if row is None:
+            raise NotFound()
+        if row["revoked_at"] is not None:
+            return
+        await ApiToken.update({ApiToken.revoked_at: now()}).where(ApiToken.id == token_id).run()
+        await record(actor, "accounts.api_token_revoked", "account", user_id,
+                     new={"token": token_id, "name": row["name"]})

@@ -28,6 +28,8 @@ DOMAIN = Domain(
         "accounts.user_roles_changed": "Изменены роли учётной записи",
         "accounts.rights_synced": "Обновлён перечень ролей и прав",
         "accounts.person_created": "Добавлен человек",
+        "accounts.api_token_issued": "Выдан ключ доступа к API",
+        "accounts.api_token_revoked": "Отозван ключ доступа к API",
     },
     menu=(
         MenuEntry("/admin/users", "Пользователи", ("admin.users",), position=60),

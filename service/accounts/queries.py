@@ -64,6 +64,38 @@ async def viewer_for_token(token: str, address: str) -> Viewer | None:
     return _viewer(account, [r[8:] for r in rows if r[8] is not None], address)
 
 
+_API_VIEWER_SQL = _VIEWER_SQL.replace(
+    "SELECT s.id AS session_id, s.expires_at,", "SELECT 0 AS session_id, s.expires_at,").replace(
+    "FROM user_session s", "FROM api_token s").replace(
+    "WHERE s.token_hash = {} AND s.ended_at IS NULL", "WHERE s.token_hash = {} AND s.revoked_at IS NULL")
+
+
+async def viewer_for_api_token(token: str, address: str) -> Viewer | None:
+    """The viewer an API key acts as (its account, with that account's rights), or None for a
+    key that is unknown, revoked or expired, or whose account is blocked. One query; at most
+    every few minutes a second one notes when the key was last used."""
+    hashed = rules.digest(token)
+    rows = await fetch(_API_VIEWER_SQL, hashed, True)
+    if not rows:
+        return None
+    _, expires_at, user_id, login, person_id, last, first, middle = rows[0][:8]
+    moment = now()
+    if expires_at <= moment:
+        return None
+    await fetch("UPDATE api_token SET last_used_at = {} WHERE token_hash = {} AND "
+                "(last_used_at IS NULL OR last_used_at < {}) RETURNING id", moment, hashed, moment - _EXTEND_EVERY)
+    account = {"session_id": 0, "user_id": user_id, "login": login, "person_id": person_id,
+               "last_name": last, "first_name": first, "middle_name": middle}
+    return _viewer(account, [r[8:] for r in rows if r[8] is not None], address)
+
+
+async def api_tokens(user_id: int) -> list[dict]:
+    """An account's API keys, newest first (never the key itself)."""
+    return await Account.raw(
+        "SELECT id, name, created_at, expires_at, revoked_at, last_used_at FROM api_token WHERE account = {} "
+        "ORDER BY created_at DESC, id DESC", user_id).run()
+
+
 def _viewer(row: dict, rights: list, address: str) -> Viewer:
     """The viewer of an account ``row`` holding ``rights``: (role code, role name, position,
     right code or None) each."""

@@ -272,7 +272,9 @@ async def _user_page(request: Request, user_id: int, errors: dict, status: int =
     if user is None:
         raise NotFound()
     viewer = request.user
+    extra.setdefault("api_key", None)
     return render(request, "accounts/user.html", status_code=status, user=user,
+                  api_tokens=await queries.api_tokens(user_id), now=actions.now(),
                   reset_code=reset_code, errors=errors, all_roles=await queries.all_roles(),
                   grantable=await queries.roles_within(viewer),
                   above=await queries.rights_beyond_viewer(viewer, user_id),
@@ -280,7 +282,31 @@ async def _user_page(request: Request, user_id: int, errors: dict, status: int =
                   roles_saved=extra.pop("roles_saved", False), **extra)
 
 
-router = Router(path="/", route_handlers=[
+TOKEN_FORM = {"name": forms.Text("Название ключа", 100, required=True),
+              "days": forms.Int("Срок действия, дней", min=1, max=actions.API_TOKEN_DAYS_MAX)}
+
+
+@post("/admin/users/{user_id:int}/tokens", guards=[requires("admin.users")])
+async def token_issue(request: Request, user_id: FromPath[int]) -> Response:
+    """A read-only API key for an integration's account, shown once."""
+    existing_id(user_id)
+    try:
+        values = forms.parse(TOKEN_FORM, await request.form())
+        key = await actions.do_issue_api_token(request.user.actor, user_id, values["name"], values["days"] or 0)
+    except Refused as exc:
+        return await _user_page(request, user_id, {"token": "; ".join(forms.errors(exc).values())}, status=400)
+    return await _user_page(request, user_id, {}, api_key=key)
+
+
+@post("/admin/users/{user_id:int}/tokens/{token_id:int}/revoke", guards=[requires("admin.users")])
+async def token_revoke(request: Request, user_id: FromPath[int], token_id: FromPath[int]) -> Response:
+    existing_id(user_id)
+    existing_id(token_id)
+    await actions.do_revoke_api_token(request.user.actor, user_id, token_id)
+    return redirect(f"/admin/users/{user_id}#api", request)
+
+
+router = Router(path="/", route_handlers=[token_issue, token_revoke,
     login_page, login_submit, logout, register_page, register_submit, reset_page, reset_submit,
     password_page, password_submit, roles_page, roles_submit, users_page, user_page, user_reset,
     user_active, user_roles,

@@ -48,6 +48,13 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+API_TOKEN_PREFIX = "ezh_"  # tells an API key from anything else in a log or a config file
+
+
+def new_api_token() -> str:
+    return API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
 def password_problem(password: str, login: str = "") -> str | None:
     """Why a new password is not acceptable, in Russian, or None."""
     if len(password) < MIN_PASSWORD:

@@ -114,3 +114,18 @@ class AccessCode(Table, tablename="access_code"):
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class ApiToken(Table, tablename="api_token"):
+    """«Ключ доступа к API»: a read-only key for an integration, acting as ``account`` with that
+    account's rights (GET requests to /api/ only). Only its SHA-256 is kept; the key is shown once
+    when issued. Revoked or expired keys open nothing; nothing is deleted."""
+
+    account = ForeignKey(Account, on_delete=RESTRICT, index=True)
+    name = Varchar(length=100)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    created_by = Integer(null=True, default=None)
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+    last_used_at = Timestamptz(null=True, default=None)

@@ -12,8 +12,11 @@ DOMAIN = Domain(
     routes="service.reports.routes:router",
     rights=(
         Right("reports.view", "Отчёты по всей школе, параллелям и любому классу (с фамилиями учеников)",
-              SECTION, ("deputy",)),
-        Right("reports.own", "Отчёты по своему классу (классному руководителю)", SECTION, ("class_teacher",)),
+              SECTION, ("deputy",), includes=("reports.own",)),
+        # the secretary holds it too (she leads no class: it shows her nothing) so that she may
+        # hand out the class teacher's role on staff invitations (accounts.rules.rights_beyond)
+        Right("reports.own", "Отчёты по своему классу (классному руководителю)", SECTION,
+              ("class_teacher", "secretary")),
     ),
     menu=(MenuEntry("/reports", "Отчёты", ("reports.view", "reports.own"), position=28),),
     home_cards=(

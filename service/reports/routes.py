@@ -27,6 +27,13 @@ from service.settings import get_settings
 from service.web import render, requires
 
 SEE = requires(ALL, OWN)
+API = {"include_in_schema": True, "tags": ["Отчёты"]}
+
+
+def both(code: str) -> list[str]:
+    """A report's page, and the same report for integrations: /api/v1/… answers JSON (or the
+    format asked) and accepts a read-only API key instead of a signed-in browser."""
+    return [f"/reports/{code}", f"/api/v1/reports/{code}"]
 FORMAT_CODES = tuple(writers.FORMATS)
 QUERY = {
     "year": forms.Int("Учебный год", min=1, default=None),
@@ -76,6 +83,8 @@ async def _answer(request: Request, report: Report, values: dict, context: dict,
     if pupils:
         await log_access(request.user.actor, pupils, f"отчёт «{report.title}»")
     fmt = values["format"]
+    if request.url.path.startswith("/api/"):
+        fmt = fmt or "json"  # the API answers data, not a page
     if not fmt:
         query = "&".join(f"{k}={quote(v)}" for k, v in request.query_params.items() if k not in ("format", "delimiter"))
         return render(request, "reports/report.html", report=report, formats=writers.FORMATS, query=query,
@@ -106,7 +115,7 @@ async def _pupil_ids(scope: Scope) -> list[int]:
     return [p["id"] for p in await queries.pupils(scope, day)]
 
 
-@get("/reports/summary-sheet", guards=[SEE])
+@get(both("summary-sheet"), **API, guards=[SEE])
 async def summary_sheet_page(request: Request) -> Response:
     values, year, years, classes = await _params(request)
     scope = _scope(request.user, values, year, classes, need_class=True)
@@ -116,7 +125,7 @@ async def summary_sheet_page(request: Request) -> Response:
                          await _pupil_ids(scope))
 
 
-@get("/reports/performance", guards=[SEE])
+@get(both("performance"), **API, guards=[SEE])
 async def performance_page(request: Request) -> Response:
     values, year, years, classes = await _params(request)
     scope = _scope(request.user, values, year, classes, need_class=False)
@@ -140,7 +149,7 @@ def _period(values: dict, periods: list[dict], scope: Scope) -> dict | None:
     return period
 
 
-@get("/reports/attendance", guards=[SEE])
+@get(both("attendance"), **API, guards=[SEE])
 async def attendance_page(request: Request) -> Response:
     values, year, years, classes = await _params(request)
     scope = _scope(request.user, values, year, classes, need_class=False)
@@ -155,7 +164,7 @@ async def attendance_page(request: Request) -> Response:
         "grades": sorted({c["grade"] for c in classes})}, await _pupil_ids(scope))
 
 
-@get("/reports/completion", guards=[SEE])
+@get(both("completion"), **API, guards=[SEE])
 async def completion_page(request: Request) -> Response:
     values, year, years, classes = await _params(request)
     scope = _scope(request.user, values, year, classes, need_class=False)
@@ -171,7 +180,7 @@ async def completion_page(request: Request) -> Response:
         "years": years, "classes": classes, "scope": scope, "periods": [], "period": None, "grades": []}, [])
 
 
-@get("/reports/monitoring", guards=[requires(ALL)])
+@get(both("monitoring"), **API, guards=[requires(ALL)])
 async def monitoring_page(request: Request) -> Response:
     """Fill per teacher and activity per role: the administration's (no class scope)."""
     values, year, years, classes = await _params(request)
@@ -186,7 +195,7 @@ async def monitoring_page(request: Request) -> Response:
         "years": years, "classes": [], "scope": scope, "periods": periods, "period": None, "grades": []}, [])
 
 
-@get("/reports/substitutions", guards=[requires(ALL)])
+@get(both("substitutions"), **API, guards=[requires(ALL)])
 async def substitutions_page(request: Request) -> Response:
     values, year, years, _ = await _params(request)
     periods = await queries.periods(year["id"])
@@ -200,7 +209,7 @@ async def substitutions_page(request: Request) -> Response:
         "years": years, "classes": [], "scope": scope, "periods": periods, "period": None, "grades": []}, [])
 
 
-@get("/reports/class-summary", guards=[SEE])
+@get(both("class-summary"), **API, guards=[SEE])
 async def class_summary_page(request: Request) -> Response:
     values, year, years, classes = await _params(request)
     scope = _scope(request.user, values, year, classes, need_class=True)
@@ -212,7 +221,7 @@ async def class_summary_page(request: Request) -> Response:
         await _pupil_ids(scope))
 
 
-@get("/reports/journal", guards=[SEE])
+@get(both("journal"), **API, guards=[SEE])
 async def journal_page(request: Request) -> Response:
     """A class's journals as a table, for a month, a period or the year."""
     values, year, years, classes = await _params(request)
@@ -254,7 +263,7 @@ def zip_of(report: Report) -> bytes:
     return out.getvalue()
 
 
-@get("/reports/authority", guards=[requires(ALL)])
+@get(both("authority"), **API, guards=[requires(ALL)])
 async def authority_page(request: Request) -> Response:
     values, _, years, _ = await _params(request)
     today = access.school_today()

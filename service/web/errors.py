@@ -41,6 +41,10 @@ def error_page(request: Request, status: int, detail: str | None = None) -> Resp
 
 
 def handle_http_exception(request: Request, exc: HTTPException) -> Response:
+    if isinstance(exc, NotAuthorizedException) and request.url.path.startswith("/api/"):
+        # a program, not a person: no login page, a plain 401 that says what to send
+        return Response({"detail": "Нужен вход в журнал или ключ доступа: заголовок Authorization: Bearer <ключ>"},
+                        status_code=401, headers={"WWW-Authenticate": 'Bearer realm="ezh"'})
     if isinstance(exc, NotAuthorizedException):
         target = "/login"
         if request.method == "GET" and request.url.path not in ("/", "/login"):
