@@ -1,4 +1,4 @@
-"""Phone screenshots for the Russian guides (docs/guides/img/): `make screenshots`.
+"""Screenshots for the Russian guides (docs/guides/img/): `make screenshots`.
 
 Starts the demo school in a temporary folder on a free port (8100–8199), signs in as the demo
 parent, pupil and class teacher, and photographs their pages in Debian's chromium through
@@ -11,11 +11,22 @@ child and the diary shows no children's tabs. The school's mail is switched on (
 sent: no digest runs), so that the digest page looks as in a school that uses it. The class
 teacher answers the parent's waiting message first, so that the parent's pages show the menu's
 unread count. Forms are filled in, never sent, except that answer.
+
+Then the reports (docs/reports.md) on a computer's screen, 1280 px wide: the whole «Отчёты» of
+the class teacher and of the deputy head, and one page of each report down to the first rows of
+its first table. The finished previous year has final marks but no lessons, so the summary sheet
+(the class teacher's class of that year) and the school's performance are of that year; the
+rest are of this year, where the lessons are: attendance, substitutions and monitoring of this
+month, completion and the class summary (first quarter) of the class teacher's class, the
+authority's statistics of the previous, finished ISO week. Also the first page of the summary
+sheet's PDF, through poppler's pdftoppm. `--only reports` takes these alone, `--only phone` the
+phone's.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import io
 import os
 import signal
@@ -27,6 +38,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, sync_playwright
 
@@ -37,6 +49,9 @@ PASSWORD = "demo-ezh-2026"
 WIDTH, HEIGHT = 390, 844
 SCALE = 2  # a phone's pixel density: the text stays sharp when the guide is zoomed
 MAX_KB = 150
+DESKTOP_WIDTH, DESKTOP_HEIGHT = 1280, 800  # a school office's screen: the reports are read there
+DESKTOP_MAX_KB = 200
+PDFTOPPM = "/usr/bin/pdftoppm"
 
 
 def free_port() -> int:
@@ -86,7 +101,7 @@ def stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def save(png: bytes, name: str) -> None:
+def save(png: bytes, name: str, max_kb: int = MAX_KB) -> None:
     """Write the PNG, reduced to a palette of 256 colours (flat pages lose nothing visible and
     the file shrinks several times) when Pillow is there."""
     target = OUT / name
@@ -99,7 +114,7 @@ def save(png: bytes, name: str) -> None:
         image = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
         image.save(target, optimize=True)
     kb = target.stat().st_size / 1024
-    print(f"  {name}: {kb:.0f} КБ" + (f"  (больше {MAX_KB} КБ)" if kb > MAX_KB else ""))
+    print(f"  {name}: {kb:.0f} КБ" + (f"  (больше {max_kb} КБ)" if kb > max_kb else ""))
 
 
 PICKER_JS = """(select) => {
@@ -144,12 +159,14 @@ class Shooter:
         self.context = None
         self.page: Page | None = None
 
-    def sign_in(self, login: str) -> Page:
+    def sign_in(self, login: str, desktop: bool = False) -> Page:
+        """A new browser as ``login``: a phone's, or a computer's (``desktop``)."""
         if self.context is not None:
             self.context.close()
-        self.context = self.browser.new_context(
-            viewport={"width": WIDTH, "height": HEIGHT}, device_scale_factor=SCALE, is_mobile=True,
-            has_touch=True, locale="ru-RU", timezone_id="Europe/Moscow")
+        screen = ({"viewport": {"width": DESKTOP_WIDTH, "height": DESKTOP_HEIGHT}, "device_scale_factor": 1}
+                  if desktop else {"viewport": {"width": WIDTH, "height": HEIGHT}, "device_scale_factor": SCALE,
+                                   "is_mobile": True, "has_touch": True})
+        self.context = self.browser.new_context(**screen, locale="ru-RU", timezone_id="Europe/Moscow")
         page = self.page = self.context.new_page()
         page.goto(self.base + "/login")
         page.fill("#f-login", login)
@@ -168,10 +185,11 @@ class Shooter:
             sys.exit(f"{path}: ответ {response.status if response else 'нет'}")
         return page
 
-    def shot(self, name: str, top: str | None = None, bottom: str | None = None, height: int = HEIGHT) -> None:
-        """The page from ``top``'s element (else from the page's top) down ``height`` pixels,
-        or down to the end of ``bottom``'s element if that is nearer."""
+    def shot(self, name: str, top: str | None = None, bottom: str | None = None, height: int | None = None) -> None:
+        """The page from ``top``'s element (else from the page's top) down ``height`` pixels (a
+        screenful), or down to the end of ``bottom``'s element if that is nearer."""
         page = self.page
+        width, height = page.viewport_size["width"], height or page.viewport_size["height"]
         page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring
         y = 0.0
         if top:
@@ -185,7 +203,8 @@ class Shooter:
             box = page.locator(bottom).first.bounding_box()
             if box is not None:
                 end = min(end, box["y"] + page.evaluate("window.scrollY") + box["height"] + 12)
-        save(page.screenshot(full_page=True, clip={"x": 0, "y": y, "width": WIDTH, "height": end - y}), name)
+        save(page.screenshot(full_page=True, clip={"x": 0, "y": y, "width": width, "height": end - y}), name,
+             DESKTOP_MAX_KB if width > WIDTH else MAX_KB)
 
     def picker(self, name: str, selector: str) -> None:
         """The drop-down ``selector`` as a phone shows it when tapped — its options, grouped, in a
@@ -290,13 +309,89 @@ def student(s: Shooter) -> None:
     s.picker("student-recipients.png", "#f-to")
 
 
+def report_shot(s: Shooter, name: str, path: str) -> None:
+    """A report's page on a computer's screen: from the top of the page down to the first rows of
+    its first table (the title, the download links and the charts above it) — a screenful or
+    more, when the charts push the table down."""
+    page = s.open(path)
+    if not page.query_selector("main .report-formats"):
+        sys.exit(f"{path}: нет ссылок «Скачать»")
+    height = DESKTOP_HEIGHT
+    table = page.locator("main table").first
+    if table.count():
+        box = table.bounding_box()
+        height = max(height, min(int(box["y"] + page.evaluate("window.scrollY")) + 300, 1500))
+    s.shot(name, height=height)
+
+
+def pdf_page(s: Shooter, name: str, path: str) -> None:
+    """The first page of a report's PDF as a picture (poppler's pdftoppm, 100 dpi)."""
+    response = s.page.request.get(s.base + path)
+    if response.status != 200 or not response.body().startswith(b"%PDF"):
+        sys.exit(f"{path}: не PDF (ответ {response.status})")
+    with tempfile.TemporaryDirectory(prefix="ezh-pdf-") as folder:
+        pdf = Path(folder) / "report.pdf"
+        pdf.write_bytes(response.body())
+        subprocess.run([PDFTOPPM, "-png", "-r", "100", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                        str(Path(folder) / "page")], check=True)
+        save((Path(folder) / "page.png").read_bytes(), name, DESKTOP_MAX_KB)
+
+
+def reports(s: Shooter) -> None:
+    """The reports on a computer's screen (docs/reports.md): the class teacher's «Отчёты», then
+    the deputy head's and a page of each report."""
+    page = s.sign_in("klruk", desktop=True)
+    s.open("/reports")
+    s.shot("reports-class-teacher.png", height=4000)  # the whole page: which reports a class teacher has
+    years = [o.get_attribute("value") for o in page.query_selector_all("#q-year option:not([selected])")]
+    if not years:
+        sys.exit("В «Отчётах» нет прошлого учебного года (демо-школа без прошлого года?)")
+    last_year = years[0]  # the demo has two years: this one and the finished previous one
+    s.open(f"/reports?year={last_year}")
+    own = page.query_selector("#s-class option")
+    if own is None:
+        sys.exit("У классного руководителя не было класса в прошлом году")
+    last_class = own.get_attribute("value")  # the class teacher's class of the previous year
+    s.open("/reports")
+    this_class = page.get_attribute("#s-class option", "value")  # and of this year
+    first = [o.get_attribute("value") for o in page.query_selector_all("#cs-period option")
+             if o.text_content().startswith("1 ")]  # the first quarter (or term) of the class's grade
+    if not first:
+        sys.exit("В «Итогах класса» нет первого периода")
+
+    page = s.sign_in("zavuch", desktop=True)
+    s.open("/reports")
+    s.shot("reports-index.png", height=4000)
+    today = datetime.datetime.now(ZoneInfo("Europe/Moscow")).date()
+    month = today.strftime("%Y-%m")
+    last_week = (today - datetime.timedelta(days=7)).isocalendar()  # a finished week: all its days
+    week = f"{last_week.year}-W{last_week.week:02d}"
+    last = f"year={last_year}&class={last_class}"
+    report_shot(s, "reports-summary-sheet.png", f"/reports/summary-sheet?{last}")
+    pdf_page(s, "reports-summary-sheet-pdf.png", f"/reports/summary-sheet?{last}&format=pdf")
+    report_shot(s, "reports-performance.png", f"/reports/performance?year={last_year}&period=year")
+    report_shot(s, "reports-attendance.png", f"/reports/attendance?month={month}")
+    report_shot(s, "reports-completion.png", f"/reports/completion?class={this_class}")
+    # this year's first period: the previous year has final marks but no lessons, so no attendance
+    report_shot(s, "reports-class-summary.png", f"/reports/class-summary?class={this_class}&period={first[0]}")
+    report_shot(s, "reports-substitutions.png", f"/reports/substitutions?month={month}")
+    report_shot(s, "reports-monitoring.png", f"/reports/monitoring?month={month}")
+    report_shot(s, "reports-authority.png", f"/reports/authority?week={week}")
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Снимки экрана телефона для руководств (docs/guides/img/)")
+    parser = argparse.ArgumentParser(description="Снимки экрана для руководств и отчётов (docs/guides/img/)")
     parser.add_argument("--size", choices=("S", "M"), default="M", help="размер демо-школы (M: у родителя трое детей)")
     parser.add_argument("--port", type=int, help="порт демо-школы (по умолчанию — свободный из 8100–8199)")
+    parser.add_argument("--only", choices=("phone", "reports"),
+                        help="только снимки телефона (руководства) или только отчёты (docs/reports.md)")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"Нет {CHROMIUM}: apt install chromium")
+    if args.only != "phone" and not Path(PDFTOPPM).exists():
+        sys.exit(f"Нет {PDFTOPPM}: apt install poppler-utils")
+    shooters = {None: (class_teacher, parent, student, reports), "phone": (class_teacher, parent, student),
+                "reports": (reports,)}[args.only]
     OUT.mkdir(parents=True, exist_ok=True)
     port = args.port or free_port()
     base = f"http://127.0.0.1:{port}"
@@ -311,7 +406,7 @@ def main() -> int:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--lang=ru"])
                 try:
                     s = Shooter(browser, base)
-                    for who in (class_teacher, parent, student):
+                    for who in shooters:
                         print(who.__name__ + ":")
                         who(s)
                 finally:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from html import escape
 
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 48, 16, 28, 48
+LEFT, RIGHT, TOP, BOTTOM = 48, 16, 44, 48
 PATTERNS = ("solid", "hatch", "dots", "cross", "back", "empty")
 
 

@@ -199,6 +199,6 @@ async def authority(week: str, today: date, school: str = "") -> Report:
                     [Column("№", "text", 5), Column("Показатель", "text", 50), Column("Состояние", "text", 12),
                      Column("Подробности", "text", 50)],
                     [[i.number, i.title, STATES.get(i.state, i.state), i.detail] for i in items])
-    return Report(code="authority", title=f"Еженедельная статистика электронного журнала: неделя {week.upper()}",
+    return Report(code="authority", title=f"Еженедельная статистика для управления образования: неделя {week.upper()}",
                   scope=f"с {monday:%d.%m.%Y} по {sunday:%d.%m.%Y}, {year['name']} учебный год",
                   sections=[fill, active, answers, setup], made_at=access.now(), school=school, landscape=True)
