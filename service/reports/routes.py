@@ -7,6 +7,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from litestar import Request, Response, Router, get
+from litestar.response import Stream
 
 from service import forms
 from service.audit.log import log_access
@@ -93,11 +94,14 @@ async def _answer(request: Request, report: Report, values: dict, context: dict,
         raise NotFound()
     media, ext, _ = writers.FORMATS[fmt]
     delimiter = ";" if values["delimiter"] == "semicolon" else ","
-    body = writers.write(report, fmt, **({"delimiter": delimiter} if fmt == "csv" else {}))
+    options = {"delimiter": delimiter} if fmt == "csv" else {}
     name = f"{report.filename}.{ext}"
-    return Response(body, media_type=media, headers={
-        "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "no-store"})
+    headers = {"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
+               "Cache-Control": "no-store"}
+    if fmt in writers.STREAMED:
+        # text formats go out chunk by chunk: a big export is never held whole in memory
+        return Stream(writers.stream(report, fmt, **options), media_type=media, headers=headers)
+    return Response(writers.write(report, fmt, **options), media_type=media, headers=headers)
 
 
 @get("/reports", guards=[SEE])
