@@ -90,18 +90,13 @@ async def build(name: str, settings: Settings, *, year: str | None = None, class
     scope = await _scope(y, class_name, grade, need_class=name in ("summary-sheet", "class-summary", "journal"))
     if name == "summary-sheet":
         report = await summary_sheet(scope, today, settings.school.name)
-    elif name == "attendance":
+    elif name in ("attendance", "journal"):
         try:
             start, end, span = queries.span_of(y, await _period(y, period, scope.grade), month or "")
         except ValueError as exc:
             raise ReportError(str(exc)) from None
-        report = await attendance(scope, start, end, span, today, settings.school.name)
-    elif name == "journal":
-        try:
-            start, end, span = queries.span_of(y, await _period(y, period, scope.grade), month or "")
-        except ValueError as exc:
-            raise ReportError(str(exc)) from None
-        report = await journal_export(scope, start, end, span, today, settings.school.name)
+        build_it = attendance if name == "attendance" else journal_export
+        report = await build_it(scope, start, end, span, today, settings.school.name)
     elif name == "class-summary":
         report = await class_summary(scope, await _period(y, period, scope.grade), today, settings.school.name)
     elif name == "completion":

@@ -78,17 +78,3 @@ def header_runs(columns: list[Column]) -> list[tuple[str, list[Column]]]:
             runs.append((col.group, [col]))
     return runs
 
-
-def display(value: Value, kind: Kind = "text") -> str:
-    """A value as the screen and text formats show it: «4,25», «87,5 %», «25.11.2026», «» for none."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return f"{value:%d.%m.%Y %H:%M}"
-    if isinstance(value, date):
-        return f"{value:%d.%m.%Y}"
-    if kind == "percent" and isinstance(value, int | Decimal | float):
-        return f"{Decimal(value):.1f} %".replace(".", ",")
-    if kind == "decimal" and isinstance(value, int | Decimal | float):
-        return f"{Decimal(value):.2f}".replace(".", ",")
-    return str(value)

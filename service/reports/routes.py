@@ -18,7 +18,7 @@ from service.reports.attendance import attendance
 from service.reports.catalogue import REPORTS
 from service.reports.completion import completion
 from service.reports.journal_export import journal_export
-from service.reports.model import Report, display, header_runs
+from service.reports.model import Report, header_runs
 from service.reports.monitoring import authority, iso_week, monitoring
 from service.reports.performance import performance
 from service.reports.queries import ALL, OWN, Scope, span_of
@@ -89,7 +89,7 @@ async def _answer(request: Request, report: Report, values: dict, context: dict,
     if not fmt:
         query = "&".join(f"{k}={quote(v)}" for k, v in request.query_params.items() if k not in ("format", "delimiter"))
         return render(request, "reports/report.html", report=report, formats=writers.FORMATS, query=query,
-                      show=display, header_runs=header_runs, **context)
+                      show=writers.cell_text, header_runs=header_runs, **context)
     if fmt not in writers.FORMATS:
         raise NotFound()
     media, ext, _ = writers.FORMATS[fmt]
@@ -184,23 +184,8 @@ async def completion_page(request: Request) -> Response:
         "years": years, "classes": classes, "scope": scope, "periods": [], "period": None, "grades": []}, [])
 
 
-@get(both("monitoring"), **API, guards=[requires(ALL)])
-async def monitoring_page(request: Request) -> Response:
-    """Fill per teacher and activity per role: the administration's (no class scope)."""
-    values, year, years, classes = await _params(request)
-    periods = await queries.periods(year["id"])
-    scope = Scope("school", year)
-    try:
-        start, end, span = span_of(year, _period(values, periods, scope), values["month"])
-    except ValueError:
-        raise NotFound() from None
-    report = await monitoring(year, start, end, span, access.school_today(), get_settings().school.name)
-    return await _answer(request, report, values, {
-        "years": years, "classes": [], "scope": scope, "periods": periods, "period": None, "grades": []}, [])
-
-
-@get(both("substitutions"), **API, guards=[requires(ALL)])
-async def substitutions_page(request: Request) -> Response:
+async def _school_span_page(request: Request, build) -> Response:
+    """A school-wide report over a month, a period or the year (the administration's)."""
     values, year, years, _ = await _params(request)
     periods = await queries.periods(year["id"])
     scope = Scope("school", year)
@@ -208,9 +193,20 @@ async def substitutions_page(request: Request) -> Response:
         start, end, span = span_of(year, _period(values, periods, scope), values["month"])
     except ValueError:
         raise NotFound() from None
-    report = await substitutions(year, start, end, span, access.school_today(), get_settings().school.name)
+    report = await build(year, start, end, span, access.school_today(), get_settings().school.name)
     return await _answer(request, report, values, {
         "years": years, "classes": [], "scope": scope, "periods": periods, "period": None, "grades": []}, [])
+
+
+@get(both("monitoring"), **API, guards=[requires(ALL)])
+async def monitoring_page(request: Request) -> Response:
+    """Fill per teacher and activity per role: the administration's (no class scope)."""
+    return await _school_span_page(request, monitoring)
+
+
+@get(both("substitutions"), **API, guards=[requires(ALL)])
+async def substitutions_page(request: Request) -> Response:
+    return await _school_span_page(request, substitutions)
 
 
 @get(both("class-summary"), **API, guards=[SEE])

@@ -9,7 +9,7 @@ from service.accounts.rights import PERMISSION_CODES
 from service.accounts.viewer import Viewer
 from service.reports import writers
 from service.reports.catalogue import REPORTS
-from service.reports.model import Column, Report, Section, display, header_runs
+from service.reports.model import Column, Report, Section, header_runs
 from service.reports.queries import Scope
 
 DEPUTY = Viewer(3, "zavuch", 3, "Орлова Галина Петровна", ("deputy",), PERMISSION_CODES, role_names=("Завуч",))
@@ -37,7 +37,7 @@ CONTEXTS = {
                                     "teachers": [{"id": 4, "last_name": "Попова", "first_name": "Мария",
                                                   "middle_name": "Сергеевна"}]}, "Выполнение программы"),
     "reports/report.html": (DEPUTY, {"report": REPORT, "formats": writers.FORMATS, "query": "year=2",
-                                     "show": display, "header_runs": header_runs, "years": [YEAR],
+                                     "show": writers.cell_text, "header_runs": header_runs, "years": [YEAR],
                                      "classes": [], "scope": Scope("school", YEAR), "periods": [PERIOD],
                                      "period": None, "grades": [5]}, "М. П."),
 }
