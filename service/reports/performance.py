@@ -13,6 +13,7 @@ from service.reports import queries, rules
 from service.reports.charts import bars, lines
 from service.reports.model import Column, Report, Section
 from service.reports.queries import Scope
+from service.timetable.tables import Lesson
 
 CLASS_COLUMNS = [
     Column("Класс", "text", 8), Column("Учеников", "int", 9), Column("С отметками", "int", 10),
@@ -123,3 +124,72 @@ async def performance(scope: Scope, period: dict | None, today: date, school: st
 
 def _bool(value) -> bool | None:
     return None if value is None else bool(value)
+
+
+JOURNAL_COLUMNS = [
+    Column("Журнал", "text", 26), Column("Учитель", "text", 18), Column("С отметками", "int", 10),
+    Column("«5»", "int", 5, "Отметок"), Column("«4»", "int", 5, "Отметок"), Column("«3»", "int", 5, "Отметок"),
+    Column("«2»", "int", 5, "Отметок"), Column("н/а", "int", 5, "Отметок"),
+    Column("Успеваемость, %", "percent", 12), Column("Качество, %", "percent", 10),
+    Column("Средний балл", "decimal", 9),
+]
+
+_LOAD_SQL = """
+SELECT DISTINCT t.school_class AS school_class, t.study_group AS study_group, t.subject AS subject,
+       t.teacher AS teacher, p.last_name AS last_name, p.first_name AS first_name, p.middle_name AS middle_name
+FROM teaching_load t JOIN person p ON p.id = t.teacher
+LEFT JOIN school_class c ON c.id = t.school_class LEFT JOIN study_group g ON g.id = t.study_group
+WHERE COALESCE(c.year, g.year) = {}
+"""
+
+
+async def performance_by_journal(year: dict, period: dict | None, today: date, school: str = "", *,
+                                 teacher: dict | None = None, subject: dict | None = None) -> Report:
+    """R-REP-2 per teacher or per subject: a line per journal (a class or group × a subject) —
+    its finals of the period (or the year), успеваемость and качество in that subject alone, the
+    average. A journal's teacher is its teaching load's (a finished year: who confirmed the finals)."""
+    rows = await queries.finals(year["id"], kinds=("period",) if period else ("year",),
+                                period=period["id"] if period else None)
+    load = await Lesson.raw(_LOAD_SQL, year["id"]).run()
+    people = {t["id"]: t for t in await queries.teachers(year["id"])}
+    names = await Lesson.raw("SELECT id, name FROM school_class WHERE year = {} UNION ALL "
+                             "SELECT -id, name FROM study_group WHERE year = {}", year["id"], year["id"]).run()
+    owner_name = {r["id"]: r["name"] for r in names}
+    teachers: dict[tuple, dict] = {}
+    for r in load:
+        teachers.setdefault((r["school_class"], r["study_group"], r["subject"]), r)
+    journals: dict[tuple, dict] = {}
+    for r in rows:
+        key = (r["school_class"], r["study_group"], r["subject"])
+        t = teachers.get(key)
+        if t is None and r["confirmed_by"] in people:  # a finished year: who confirmed the finals
+            t = {**people[r["confirmed_by"]], "teacher": r["confirmed_by"]}
+        if teacher is not None and (t is None or t["teacher"] != teacher["id"]):
+            continue
+        if subject is not None and r["subject"] != subject["id"]:
+            continue
+        j = journals.setdefault(key, {"subject": r["subject_name"], "teacher": t, "marks": {}})
+        j["marks"][r["student"]] = rules.classify(r["mark"], r["system_kind"], r["low"], r["high"], r["pass_from"],
+                                                  _bool(r["mark_passing"]), r["subject_name"])
+    lines = []
+    for (cls, group, _), j in sorted(journals.items(), key=lambda kv: (
+            owner_name.get(kv[0][0] if kv[0][0] else -(kv[0][1] or 0), ""), kv[1]["subject"])):
+        owner = owner_name.get(cls) if cls else owner_name.get(-(group or 0), "")
+        pupils = [rules.Pupil(s, "", "", [m]) for s, m in j["marks"].items()]
+        summary = rules.summarise(pupils)
+        t = j["teacher"]
+        who = f"{t['last_name']} {(t['first_name'] or '')[:1]}." if t else ""
+        m = summary.marks
+        lines.append([f"{owner} · {j['subject']}", who, summary.pupils, m.get("5", 0), m.get("4", 0), m.get("3", 0),
+                      m.get("2", 0), m.get(rules.NOT_ATTESTED, 0), summary.success_pct, summary.quality_pct,
+                      summary.average])
+    section = Section("По журналам", JOURNAL_COLUMNS, lines, notes=[] if lines else ["Итоговых отметок нет."])
+    what = period["name"] if period else "год"
+    if teacher is not None:
+        scope = f"учитель {full_name(teacher)}, {year['name']} учебный год"
+    else:
+        scope = f"предмет «{subject['name'] if subject else ''}», {year['name']} учебный год"
+    return Report(code="performance", title=f"Успеваемость и качество знаний: {what}", scope=scope,
+                  sections=[section], made_at=access.now(), school=school, landscape=True,
+                  notes=["По каждому журналу: успеваемость — доля учеников без «2» и «н/а» по этому предмету, "
+                         "качество — доля с «4» и «5»."])

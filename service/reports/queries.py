@@ -57,7 +57,19 @@ async def teachers(year_id: int) -> list[dict]:
         "SELECT DISTINCT p.id, p.last_name, p.first_name, p.middle_name FROM teaching_load t "
         "JOIN person p ON p.id = t.teacher LEFT JOIN school_class c ON c.id = t.school_class "
         "LEFT JOIN study_group g ON g.id = t.study_group WHERE COALESCE(c.year, g.year) = {} "
-        "ORDER BY p.last_name, p.first_name, p.middle_name, p.id", year_id).run()
+        # a finished year keeps no load: its teachers are those who confirmed its finals
+        "UNION SELECT DISTINCT p.id, p.last_name, p.first_name, p.middle_name FROM final_grade f "
+        "JOIN person p ON p.id = f.confirmed_by WHERE f.year = {} "
+        "ORDER BY 2, 3, 4, 1", year_id, year_id).run()
+
+
+async def subjects(year_id: int) -> list[dict]:
+    """The subjects taught in the year."""
+    return await Lesson.raw(
+        "SELECT DISTINCT s.id, s.name FROM teaching_load t JOIN subject s ON s.id = t.subject "
+        "LEFT JOIN school_class c ON c.id = t.school_class LEFT JOIN study_group g ON g.id = t.study_group "
+        "WHERE COALESCE(c.year, g.year) = {} UNION SELECT DISTINCT s.id, s.name FROM final_grade f "
+        "JOIN subject s ON s.id = f.subject WHERE f.year = {} ORDER BY 2", year_id, year_id).run()
 
 
 async def periods(year_id: int) -> list[dict]:
@@ -119,6 +131,7 @@ async def pupils(scope: Scope, day: date, grade_from: int = 1, grade_to: int = 1
 _FINALS_SQL = """
 SELECT f.student AS student, f.subject AS subject, s.name AS subject_name, s.short_name AS subject_short,
        f.kind AS kind, f.period AS period, f.school_class AS school_class, f.study_group AS study_group,
+       f.confirmed_by AS confirmed_by,
        f.mark AS mark, g.kind AS system_kind, g.low AS low, g.high AS high, g.pass_from AS pass_from,
        gm.passing AS mark_passing
 FROM final_grade f

@@ -20,7 +20,7 @@ from service.reports.completion import completion
 from service.reports.journal_export import journal_export
 from service.reports.model import Report, header_runs
 from service.reports.monitoring import authority, iso_week, monitoring
-from service.reports.performance import performance
+from service.reports.performance import performance, performance_by_journal
 from service.reports.queries import ALL, OWN, Scope, span_of
 from service.reports.staffing import class_summary, substitutions
 from service.reports.summary_sheet import summary_sheet
@@ -44,6 +44,7 @@ QUERY = {
     "month": forms.Text("Месяц", 7),
     "teacher": forms.Int("Учитель", min=1, default=None),
     "week": forms.Text("Неделя", 8),
+    "subject": forms.Int("Предмет", min=1, default=None),
     "format": forms.Choice("Формат", (*FORMAT_CODES, "zip"), default=""),
     "delimiter": forms.Choice("Разделитель", ("semicolon", "comma"), default="semicolon"),
 }
@@ -110,8 +111,10 @@ async def index(request: Request) -> Response:
     periods = await queries.periods(year["id"])
     grades = sorted({c["grade"] for c in classes})
     teachers = await queries.teachers(year["id"]) if request.user.can(ALL) else []
+    subjects = await queries.subjects(year["id"]) if request.user.can(ALL) else []
     return render(request, "reports/index.html", reports=REPORTS, year=year, years=years, classes=classes,
-                  periods=periods, grades=grades, school_wide=request.user.can(ALL), teachers=teachers)
+                  periods=periods, grades=grades, school_wide=request.user.can(ALL), teachers=teachers,
+                  subjects=subjects)
 
 
 async def _pupil_ids(scope: Scope) -> list[int]:
@@ -132,14 +135,32 @@ async def summary_sheet_page(request: Request) -> Response:
 @get(both("performance"), **API, guards=[SEE])
 async def performance_page(request: Request) -> Response:
     values, year, years, classes = await _params(request)
-    scope = _scope(request.user, values, year, classes, need_class=False)
     periods = await queries.periods(year["id"])
+    context = {"years": years, "classes": classes, "periods": periods, "period": None,
+               "grades": sorted({c["grade"] for c in classes})}
+    if values["teacher"] is not None or values["subject"] is not None:
+        # per teacher or per subject: the administration's, a line per journal
+        if not request.user.can(ALL):
+            raise NotFound()
+        teacher = subject = None
+        if values["teacher"] is not None:
+            teacher = next((t for t in await queries.teachers(year["id"]) if t["id"] == values["teacher"]), None)
+            if teacher is None:
+                raise NotFound()
+        if values["subject"] is not None:
+            subject = next((x for x in await queries.subjects(year["id"]) if x["id"] == values["subject"]), None)
+            if subject is None:
+                raise NotFound()
+        period = _period(values, periods, Scope("school", year))
+        report = await performance_by_journal(year, period, access.school_today(), get_settings().school.name,
+                                              teacher=teacher, subject=subject)
+        return await _answer(request, report, values, {**context, "scope": Scope("school", year)}, [])
+    scope = _scope(request.user, values, year, classes, need_class=False)
     period = _period(values, periods, scope)
     report = await performance(scope, period, access.school_today(), get_settings().school.name)
     names = [p for s in report.sections[1:] for p in s.rows]
-    return await _answer(request, report, values, {
-        "years": years, "classes": classes, "scope": scope, "periods": periods, "period": period,
-        "grades": sorted({c["grade"] for c in classes})}, await _pupil_ids(scope) if names else [])
+    return await _answer(request, report, values, {**context, "scope": scope},
+                         await _pupil_ids(scope) if names else [])
 
 
 def _period(values: dict, periods: list[dict], scope: Scope) -> dict | None:

@@ -200,3 +200,24 @@ async def test_a_class_journal_exports_every_grade_and_absence_in_its_cell(db):
 
     book = CalamineWorkbook.from_filelike(io.BytesIO(writers.write(report, "xlsx")))
     assert len(book.sheet_names) == len(report.sections)
+
+
+async def test_performance_per_teacher_and_per_subject_has_a_line_per_journal(db):
+    """R-REP-2 per teacher / per subject: a line per journal; each line's marks are that
+    journal's finals; the finished year's teachers are those who confirmed its finals."""
+    from service.reports.performance import performance_by_journal
+
+    await generate_demo_school("S", 2026)
+    year, cls = await _last_year_class()
+    subject = (await queries.subjects(year["id"]))[0]
+    report = await performance_by_journal(year, None, TODAY, subject=subject)
+    lines = list(report.sections[0].rows)
+    finals = await _rows("SELECT mark FROM final_grade WHERE year = {} AND kind = 'year' AND subject = {}",
+                         year["id"], subject["id"])
+    assert lines and all(subject["name"] in line[0] for line in lines)
+    assert sum(line[3] + line[4] + line[5] + line[6] for line in lines) == sum(1 for f in finals if f["mark"].isdigit())
+    teacher = (await queries.teachers(year["id"]))[0]
+    mine = await performance_by_journal(year, None, TODAY, teacher=teacher)
+    confirmed = await _rows("SELECT DISTINCT school_class, study_group, subject FROM final_grade WHERE year = {} "
+                            "AND kind = 'year' AND confirmed_by = {}", year["id"], teacher["id"])
+    assert len(list(mine.sections[0].rows)) == len(confirmed) > 0

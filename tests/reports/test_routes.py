@@ -58,6 +58,10 @@ async def test_the_deputy_opens_every_report_and_downloads_every_format(db):
         assert "Посещаемость: ноябрь 2026" in page and "По болезни" in page and "Дней пропущено" in page
         r = await c.get(f"/reports/attendance?class={s['current']['id']}&period=year&format=xlsx")
         assert r.status_code == 200 and r.content.startswith(b"PK")
+        subject = (await Lesson.raw("SELECT subject FROM final_grade WHERE year = {} LIMIT 1", last["year"]).run())[0]
+        page = (await c.get(f"/reports/performance?year={last['year']}&subject={subject['subject']}")).text
+        assert "По журналам" in page and "предмет «" in page
+        assert (await c.get(f"/reports/performance?year={last['year']}&subject=999999")).status_code == 404
         page = (await c.get("/reports/completion")).text
         assert "Выполнение программы на" in page and "Часов по КТП" in page
         teacher = (await Lesson.raw("SELECT teacher FROM teaching_load LIMIT 1").run())[0]["teacher"]
@@ -82,6 +86,7 @@ async def test_a_class_teacher_reports_on_their_own_class_only(sqlite_db):
         assert (await c.get(f"/reports/summary-sheet?class={s['last']['id']}")).status_code == 404
         assert "вся школа" not in (await c.get("/reports/performance?grade=5")).text
         assert (await c.get("/reports/completion?teacher=1")).status_code == 404  # teachers: the administration's
+        assert (await c.get("/reports/performance?subject=1")).status_code == 404
     for login in ("uchitel", "roditel"):
         async with client() as c:
             await sign_in(c, login, DEMO_PASSWORD)
