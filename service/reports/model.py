@@ -15,14 +15,15 @@ from typing import Literal
 
 from service.reports.charts import Chart
 
-Kind = Literal["text", "int", "decimal", "percent", "date", "mark"]
+Kind = Literal["text", "int", "decimal", "percent", "date", "mark", "link"]
 Value = str | int | Decimal | date | datetime | None
 
 
 @dataclass(frozen=True)
 class Column:
     """``kind``: text; int; decimal (two places); percent (a number 0–100 with one place, shown
-    with «%»); date; mark (a grade as text — «5», «зач», «н/а» — centred). ``width``: characters,
+    with «%»); date; mark (a grade as text — «5», «зач», «н/а» — centred); link (a path of the
+    journal, «/journal/c5-s3»: a link on the page, text in files). ``width``: characters,
     for spreadsheets and text; ``group``: a header spanning neighbouring columns with the same
     group («1 четв.» over «матем.», «рус.»)."""
 

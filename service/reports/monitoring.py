@@ -146,6 +146,48 @@ WHERE a.is_active AND r.code IN ('teacher', 'class_teacher', 'student', 'parent'
 GROUP BY CASE WHEN r.code IN ('teacher', 'class_teacher') THEN 'teacher' ELSE r.code END
 """
 
+QUIET_DAYS = 14  # a journal whose lessons went on without a grade this long is listed
+
+_QUIET_SQL = """
+SELECT t.school_class AS school_class, t.study_group AS study_group, t.subject AS subject,
+       COALESCE(c.name, g.name) AS owner, s.name AS subject_name,
+       p.last_name AS last_name, p.first_name AS first_name, p.middle_name AS middle_name,
+       (SELECT MAX(l.on_date) FROM grade gr JOIN lesson l ON l.id = gr.lesson
+         WHERE gr.removed_at IS NULL AND l.subject = t.subject AND l.on_date >= {}
+           AND ((t.study_group IS NOT NULL AND l.study_group = t.study_group)
+                OR (t.study_group IS NULL AND l.study_group IS NULL AND l.school_class = t.school_class))) AS last_grade,
+       (SELECT COUNT(*) FROM lesson l WHERE NOT l.cancelled AND l.subject = t.subject AND l.on_date > {}
+           AND l.on_date <= {} AND ((t.study_group IS NOT NULL AND l.study_group = t.study_group)
+                OR (t.study_group IS NULL AND l.study_group IS NULL AND l.school_class = t.school_class))) AS held
+FROM teaching_load t
+JOIN subject s ON s.id = t.subject JOIN person p ON p.id = t.teacher
+LEFT JOIN school_class c ON c.id = t.school_class LEFT JOIN study_group g ON g.id = t.study_group
+LEFT JOIN school_class gc ON gc.id = g.school_class
+WHERE COALESCE(c.year, g.year) = {} AND t.starts_on <= {} AND (t.ends_on IS NULL OR t.ends_on >= {})
+  AND COALESCE(g.kind, '') NOT IN ('club', 'gpd', 'extra') AND COALESCE(c.grade, gc.grade, 0) > 1
+ORDER BY p.last_name, p.first_name, owner, subject_name
+"""
+
+
+async def quiet_journals(year: dict, today: date) -> Section:
+    """Journals whose lessons went on for ``QUIET_DAYS`` days or more without a single grade
+    (first grades and clubs, which get no marks, are left out), with a link to each journal."""
+    since = today - timedelta(days=QUIET_DAYS)
+    rows = await Lesson.raw(_QUIET_SQL, year["starts_on"], since, today, year["id"], today, today).run()
+    lines = []
+    for r in rows:
+        last = r["last_grade"]
+        last = last if last is None or isinstance(last, date) else date.fromisoformat(str(last)[:10])
+        if int(r["held"] or 0) and (last is None or last <= since):
+            key = f"g{r['study_group']}-s{r['subject']}" if r["study_group"] else f"c{r['school_class']}-s{r['subject']}"
+            lines.append([_initials(r["last_name"], r["first_name"], r["middle_name"]), f"{r['owner']} · {r['subject_name']}",
+                          last, int(r["held"]), f"/journal/{key}"])
+    return Section(f"Журналы без отметок {QUIET_DAYS} дней и дольше: {len(lines)}", [
+        Column("Учитель", "text", 22), Column("Журнал", "text", 30), Column("Последняя отметка", "date", 12),
+        Column(f"Уроков за {QUIET_DAYS} дней", "int", 10), Column("Журнал", "link", 24)], lines,
+        notes=[] if lines else ["Нет: во всех журналах с уроками есть свежие отметки."])
+
+
 ROLE_NAMES = {"teacher": "Учителя", "student": "Ученики", "parent": "Родители"}
 ACTIVITY_COLUMNS = [Column("Кто", "text", 10), Column("Всего в школе", "int", 9), Column("С учётной записью", "int", 10),
                     Column("Входили за срок", "int", 10), Column("Охват, %", "percent", 9),
@@ -172,8 +214,9 @@ async def monitoring(year: dict, start: date, end: date, span: str, today: date,
     """Fill per teacher and activity per role over [start, end] (R-REP-5)."""
     fill, _ = await fill_section(year, start, end, today)
     active, _ = await activity_section(start, end, min(end, today))
+    sections = [fill, await quiet_journals(year, min(end, today)), active]
     return Report(code="monitoring", title=f"Заполнение журнала и активность: {span}",
-                  scope=f"вся школа, {year['name']} учебный год", sections=[fill, active], made_at=access.now(),
+                  scope=f"вся школа, {year['name']} учебный год", sections=sections, made_at=access.now(),
                   school=school, landscape=True)
 
 

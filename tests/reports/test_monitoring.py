@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -44,7 +44,7 @@ async def test_fill_and_activity_match_the_lessons_and_sign_ins(db):
     async with client() as c:  # one teacher signs in during the span
         await sign_in(c, "uchitel", DEMO_PASSWORD)
     report = await monitoring(year, date(2026, 11, 16), date(2026, 11, 30), "ноябрь", TODAY)
-    fill, activity = report.sections
+    fill, quiet, activity = report.sections
     held = (await _rows("SELECT COUNT(*) AS n FROM lesson WHERE on_date >= {} AND on_date <= {} AND NOT cancelled",
                         date(2026, 11, 16), TODAY))[0]["n"]
     assert fill.totals[1] == held == sum(line[1] for line in fill.rows)
@@ -120,3 +120,29 @@ async def test_the_class_summary_names_who_needs_attention(db):
         page = await c.get(f"/reports/class-summary?class={current}")
         assert page.status_code == 200 and "Требуют внимания" in page.text
         assert (await c.get("/reports/substitutions")).status_code == 403
+
+
+async def test_a_journal_without_grades_for_two_weeks_is_listed_with_its_link(db):
+    """R-REP-5: lessons went on for 14 days without a grade (here: the journal's grades of the
+    last month taken off) — the journal is listed with its teacher and a link to fix it."""
+    from service.reports.monitoring import quiet_journals
+
+    await generate_demo_school("S", 2026)
+    year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
+                        True))[0]
+    before = await quiet_journals(year, TODAY)
+    j = (await _rows("SELECT l.school_class, l.subject FROM lesson l JOIN grade g ON g.lesson = l.id "
+                     "WHERE l.study_group IS NULL AND l.student IS NULL AND l.on_date >= {} AND l.on_date <= {} "
+                     "ORDER BY l.id LIMIT 1", date(2026, 11, 12), TODAY))[0]
+    link = f"/journal/c{j['school_class']}-s{j['subject']}"
+    assert link not in [row[4] for row in before.rows]
+    await Lesson.raw("UPDATE grade SET removed_at = {} WHERE lesson IN (SELECT id FROM lesson WHERE school_class = {} "
+                     "AND subject = {} AND study_group IS NULL AND on_date >= {})", datetime(2026, 11, 25, tzinfo=UTC),
+                     j["school_class"], j["subject"], date(2026, 10, 25)).run()
+    after = await quiet_journals(year, TODAY)
+    row = next(r for r in after.rows if r[4] == link)
+    assert row[3] > 0 and (row[2] is None or row[2] <= date(2026, 11, 11))
+    async with client() as c:
+        await sign_in(c, "zavuch", DEMO_PASSWORD)
+        page = (await c.get("/reports/monitoring?month=2026-11")).text
+        assert "Журналы без отметок 14 дней" in page
