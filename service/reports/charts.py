@@ -6,6 +6,7 @@ of the report, so a screen reader loses nothing (the SVG has a title and a descr
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
@@ -29,32 +30,37 @@ def _num(value: float | int | Decimal) -> str:
     return text.replace(".", ",")
 
 
-def _defs() -> str:
+def _defs(key: str) -> str:
     return (
-        "<defs>"
-        '<pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        f"<defs>"
+        f'<pattern id="hatch{key}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
         '<rect width="6" height="6" fill="#fff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#000" stroke-width="2"/>'
         "</pattern>"
-        '<pattern id="dots" width="5" height="5" patternUnits="userSpaceOnUse">'
+        f'<pattern id="dots{key}" width="5" height="5" patternUnits="userSpaceOnUse">'
         '<rect width="5" height="5" fill="#fff"/><circle cx="2.5" cy="2.5" r="1.2" fill="#000"/></pattern>'
-        '<pattern id="cross" width="6" height="6" patternUnits="userSpaceOnUse">'
+        f'<pattern id="cross{key}" width="6" height="6" patternUnits="userSpaceOnUse">'
         '<rect width="6" height="6" fill="#fff"/><path d="M0 3H6M3 0V6" stroke="#000" stroke-width="1"/></pattern>'
-        '<pattern id="back" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)">'
+        f'<pattern id="back{key}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)">'
         '<rect width="6" height="6" fill="#fff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#000" stroke-width="1"/>'
         "</pattern>"
         "</defs>")
 
 
-def _fill(i: int) -> str:
+def _fill(i: int, key: str) -> str:
     kind = PATTERNS[i % len(PATTERNS)]
-    return {"solid": "#333", "empty": "#fff"}.get(kind, f"url(#{kind})")
+    return {"solid": "#333", "empty": "#fff"}.get(kind, f"url(#{kind}{key})")
 
 
-def _frame(title: str, description: str, body: str) -> str:
+def _key(*parts: object) -> str:
+    """Ids unique per chart: several charts share a page, each must name its own title and patterns."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:8]
+
+
+def _frame(title: str, description: str, body: str, key: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
-            f'height="{HEIGHT}" role="img" aria-labelledby="t d" font-family="DejaVu Sans, sans-serif" '
-            f'font-size="12"><title id="t">{escape(title)}</title><desc id="d">{escape(description)}</desc>'
-            f'{_defs()}<rect width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>'
+            f'height="{HEIGHT}" role="img" aria-labelledby="t{key} d{key}" font-family="DejaVu Sans, sans-serif" '
+            f'font-size="12"><title id="t{key}">{escape(title)}</title><desc id="d{key}">{escape(description)}</desc>'
+            f'{_defs(key)}<rect width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>'
             f'<text x="{LEFT}" y="18" font-size="13" font-weight="bold">{escape(title)}</text>{body}</svg>')
 
 
@@ -77,6 +83,7 @@ def _axis(top: float, unit: str) -> tuple[str, float]:
 
 def bars(title: str, labels: list[str], values: list[float | int | Decimal | None], unit: str = "") -> Chart:
     """One bar per label, each with its number above it; a missing value is a gap marked «—»."""
+    key = _key(title, labels, values)
     top = max((float(v) for v in values if v is not None), default=0)
     grid, scale = _axis(top, unit)
     n = max(1, len(labels))
@@ -90,14 +97,14 @@ def bars(title: str, labels: list[str], values: list[float | int | Decimal | Non
         else:
             h = float(value) * scale
             y = HEIGHT - BOTTOM - h
-            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{h:.1f}" fill="{_fill(i)}" '
+            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{h:.1f}" fill="{_fill(i, key)}" '
                          f'stroke="#000"/><text x="{x + width / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle">'
                          f"{_num(value)}{unit}</text>")
         parts.append(f'<text x="{x + width / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
                      f"{escape(label)}</text>")
     description = "; ".join(f"{label}: {'нет' if v is None else _num(v) + unit}" for label, v in
                             zip(labels, values, strict=True))
-    return Chart(title, _frame(title, description, "".join(parts)))
+    return Chart(title, _frame(title, description, "".join(parts), key))
 
 
 def lines(title: str, labels: list[str], series: dict[str, list[float | int | Decimal | None]],
@@ -132,7 +139,7 @@ def lines(title: str, labels: list[str], series: dict[str, list[float | int | De
     description = "; ".join(f"{name}: " + ", ".join(f"{label} {'нет' if v is None else _num(v) + unit}"
                                                    for label, v in zip(labels, vs, strict=True))
                             for name, vs in series.items())
-    return Chart(title, _frame(title, description, "".join(parts) + "".join(legend)))
+    return Chart(title, _frame(title, description, "".join(parts) + "".join(legend), _key(title, labels, series)))
 
 
 def _marker(shape: str, x: float, y: float) -> str:

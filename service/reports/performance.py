@@ -115,11 +115,41 @@ async def performance(scope: Scope, period: dict | None, today: date, school: st
             charts.append(lines("Успеваемость и качество по параллелям, %", [f"{g} кл." for g in grades],
                                 {"успеваемость": [x.success_pct for x in summaries],
                                  "качество": [x.quality_pct for x in summaries]}, ""))
+    if period is None and in_lines:
+        charts.append(await _over_periods(scope, on_list, {p.id for p in in_lines}))
     return Report(code="performance", charts=charts, title=f"Успеваемость и качество знаний: {what}", scope=scope.words,
                   sections=sections, made_at=access.now(), school=school, landscape=True,
                   notes=["Успеваемость — доля учеников без «2» и «н/а»; качество — доля учеников только с «4» и «5»; "
                          "средний балл — по всем итоговым отметкам пятибалльной шкалы. Ученики без итоговых "
                          "отметок в проценты не входят."])
+
+
+async def _over_periods(scope: Scope, on_list: list[dict], ids: set[int]):
+    """успеваемость and качество of the year's pupils period by period (the year's chart over
+    time); a period counts the pupils of the grades it is for."""
+    rows = await queries.finals(scope.year["id"], kinds=("period",),
+                                class_id=scope.class_id if scope.kind == "class" else None,
+                                grade=scope.grade if scope.kind == "grade" else None)
+    periods = await queries.periods(scope.year["id"])
+    names = {p["id"]: full_name(p) for p in on_list}
+    per: dict[int, dict[int, dict[int, rules.Mark]]] = {}
+    for r in rows:
+        if r["student"] in ids and r["period"] is not None:
+            per.setdefault(r["period"], {}).setdefault(r["student"], {})[r["subject"]] = rules.classify(
+                r["mark"], r["system_kind"], r["low"], r["high"], r["pass_from"], _bool(r["mark_passing"]),
+                r["subject_name"])
+    # periods with the same number and name across schemes are drawn as one point per name
+    labels, success, quality = [], [], []
+    for name in dict.fromkeys(p["name"] for p in periods):
+        pupils = [rules.Pupil(s, names.get(s, ""), "", list(m.values()))
+                  for p in periods if p["name"] == name for s, m in per.get(p["id"], {}).items()]
+        if not pupils:
+            continue
+        summary = rules.summarise(pupils)
+        labels.append(name.replace(" четверть", " ч.").replace(" полугодие", " п/г"))
+        success.append(summary.success_pct)
+        quality.append(summary.quality_pct)
+    return lines("Успеваемость и качество по периодам, %", labels, {"успеваемость": success, "качество": quality})
 
 
 def _bool(value) -> bool | None:

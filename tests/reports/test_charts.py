@@ -25,7 +25,9 @@ def test_bars_carry_their_numbers_and_patterns():
     assert root.find(f"{SVG}title").text == "Итоговые отметки"
     assert "«4»: 16337" in root.find(f"{SVG}desc").text and "н/а: нет" in root.find(f"{SVG}desc").text
     fills = {r.get("fill") for r in root.iter(f"{SVG}rect") if r.get("stroke") == "#000"}
-    assert len(fills) == 4 and "url(#hatch)" in fills  # four bars, four different fills
+    assert len(fills) == 4 and any(f.startswith("url(#hatch") for f in fills)  # four bars, four fills
+    ids = {p.get("id") for p in root.iter(f"{SVG}pattern")}
+    assert all(f[5:-1] in ids for f in fills if f.startswith("url("))  # each fill names a pattern of its own chart
     assert "http://" not in chart.svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
@@ -44,3 +46,11 @@ def test_text_is_escaped():
     chart = bars("<script>", ["a&b"], [1])
     root = _parse(chart.svg)
     assert root.find(f"{SVG}title").text == "<script>" and "<script>" not in chart.svg
+
+
+def test_two_charts_on_a_page_have_ids_of_their_own():
+    a = _parse(bars("Итоговые отметки", ["«5»"], [3]).svg)
+    b = _parse(bars("Пропущено уроков по причинам", ["по болезни"], [7]).svg)
+    ids = lambda root: {e.get("id") for e in root.iter() if e.get("id")}  # noqa: E731
+    assert ids(a).isdisjoint(ids(b))
+    assert a.get("aria-labelledby") != b.get("aria-labelledby")

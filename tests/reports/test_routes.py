@@ -39,7 +39,8 @@ async def test_the_deputy_opens_every_report_and_downloads_every_format(db):
         assert "Сводная ведомость итоговых отметок" in index and "Успеваемость и качество знаний" in index
         page = (await c.get(f"/reports/performance?year={last['year']}&period=year")).text
         assert "Успеваемость, %" in page
-        assert page.count("<svg") >= 1 and "<title id=\"t\">Итоговые отметки</title>" in page  # the chart, inline
+        assert page.count("<svg") >= 2 and ">Итоговые отметки</title>" in page  # the charts, inline
+        assert ">Успеваемость и качество по периодам, %</title>" in page  # over time
         assert "вся школа" in page
         sheet = await c.get(f"/reports/summary-sheet?year={last['year']}&class={last['id']}")
         assert sheet.status_code == 200 and "Решение педагогического совета" in sheet.text
