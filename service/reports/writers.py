@@ -40,6 +40,7 @@ CHUNK = 64 * 1024  # characters gathered before a chunk is yielded
 BIG_SECTION = 5_000  # rows: above this (or a generator, whose length is unknown) XLSX writes row by row
 TXT_MEASURED_ROWS = 1_000  # rows of a generator read ahead to size the text columns
 SIGNATURE_BLANKS = "____________ / ____________ /"
+A3_FROM_COLUMNS = 24  # wider tables do not fit A4 landscape readably
 NUMERIC = frozenset({"int", "decimal", "percent"})
 PLACES = {"decimal": Decimal("0.01"), "percent": Decimal("0.1")}
 
@@ -319,6 +320,8 @@ def report_context(report: Report) -> dict[str, Any]:
         "made_at": made_at_text(report),
         "landscape": report.landscape,
         "dense": max((len(s.columns) for s in report.sections), default=0) > 14,
+        # a summary sheet of a senior class (twenty subjects and more) is printed on A3
+        "paper": "A3" if max((len(s.columns) for s in report.sections), default=0) > A3_FROM_COLUMNS else "A4",
         "sections": [_page_section(s) for s in report.sections],
         "notes": report.notes,
         "signatures": report.signatures,

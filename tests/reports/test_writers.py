@@ -387,3 +387,26 @@ def test_txt_and_html_stream_too(fmt):
 def test_stream_of_a_whole_format_is_one_chunk():
     assert list(stream(summary(), "xlsx"))[0][:2] == b"PK"
     assert writers.STREAMED == {"csv", "txt", "html"}
+
+
+def test_a_table_of_many_columns_is_printed_on_a3():
+    """R-REP-1: the summary sheet of a senior class — two dozen subjects — goes on A3 landscape;
+    a narrower one stays on A4."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from service.reports.model import Column, Report, Section
+    from service.reports.writers import write_pdf
+
+    def pdf(columns: int) -> tuple[float, float]:
+        cols = [Column("Ученик", "text", 20)] + [Column(f"П{i}", "mark", 4, "Предметы") for i in range(columns - 1)]
+        report = Report(code="summary-sheet", title="Сводная ведомость", scope="11А", made_at=datetime(2026, 6, 30,
+                        tzinfo=UTC), sections=[Section("Итоговые отметки", cols, [["Иванов Иван"] + ["5"] * (columns - 1)])],
+                        landscape=True)
+        box = PdfReader(BytesIO(write_pdf(report))).pages[0].mediabox
+        return float(box.width) * 25.4 / 72, float(box.height) * 25.4 / 72
+
+    wide, narrow = pdf(30), pdf(12)
+    assert round(wide[0]) == 420 and round(wide[1]) == 297  # A3 landscape, mm
+    assert round(narrow[0]) == 297 and round(narrow[1]) == 210  # A4 landscape
