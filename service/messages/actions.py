@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from service.accounts.viewer import Viewer
 from service.audit.log import record
@@ -124,10 +124,22 @@ def _audit_new(message: int, to: Contact | dict, body: str, checked: list) -> di
             "files": [{"name": n, "size": len(d)} for n, _, d in checked]}
 
 
+async def _same_message(author: int, addressee: int, body: str, thread: int | None = None) -> int | None:
+    """The thread of an identical message the author sent the same person in the last
+    ``rules.REPEAT_SECONDS`` (a double click, a form sent twice): it is answered, not repeated."""
+    since = access.now() - timedelta(seconds=rules.REPEAT_SECONDS)
+    rows = await fetch(
+        "SELECT m.thread AS thread FROM thread_message m WHERE m.author = {} AND m.addressee = {} AND m.body = {} "
+        "AND m.sent_at >= {}" + (" AND m.thread = {}" if thread is not None else "") + " ORDER BY m.id DESC LIMIT 1",
+        author, addressee, body, since, *([thread] if thread is not None else []))
+    return rows[0][0] if rows else None
+
+
 async def do_start(viewer: Viewer, to: str, subject: str, body: str, uploads: list[Upload],
                    today: date) -> list[int]:
     """Start a thread with whom «Кому» names (one per parent for a class); returns the threads.
-    Nothing is written when anything is refused."""
+    Nothing is written when anything is refused. The same message to the same person sent again
+    within seconds (a double click) makes no second thread: its thread is returned."""
     if viewer.person_id is None or not viewer.can("messages.use"):
         raise NotFound()
     subject = check_subject(subject)
@@ -137,7 +149,12 @@ async def do_start(viewer: Viewer, to: str, subject: str, body: str, uploads: li
     shas = [files.store(d) for *_, d in checked]
     made = []
     async with atomic():
+        await access.lock(f"messages-from-{viewer.person_id}")  # two submissions at once: one after the other
         for c in targets:
+            again = await _same_message(viewer.person_id, c.person, body) if not checked else None
+            if again is not None:
+                made.append(again)
+                continue
             now = access.now()
             thread = (await fetch(
                 "INSERT INTO message_thread (subject, starter, starter_as, recipient, recipient_as, about, "
@@ -164,6 +181,13 @@ async def do_reply(viewer: Viewer, thread_id: int, body: str, uploads: list[Uplo
         if t is None:
             raise NotFound()
         mine, theirs = ("starter", "recipient") if t["mine"] else ("recipient", "starter")
+        await fetch("UPDATE message_thread SET id = id WHERE id = {} RETURNING id", thread_id)  # the thread's lock
+        if not checked:
+            again = await _same_message(me, t["other"], body, thread_id)
+            if again is not None:
+                last = await fetch("SELECT MAX(id) AS id FROM thread_message WHERE thread = {} AND author = {}",
+                                   thread_id, me)
+                return last[0][0]
         now = access.now()
         await fetch(f"UPDATE message_thread SET last_at = {{}}, {theirs}_unread = {theirs}_unread + 1, "
                     f"{mine}_unread = 0 WHERE id = {{}} RETURNING id", now, thread_id)

@@ -13,6 +13,7 @@ BODY_MAX = 5000
 FILES_MAX = 5
 FILE_MAX_KB = 10 * 1024  # one attachment
 TOTAL_MAX_KB = 10 * 1024  # all of a message's attachments together
+REPEAT_SECONDS = 30  # the same text to the same person again within this: a double click, not a message
 MASS_MAX = 60  # «всем родителям класса»: one thread per parent, at most this many at once
 DAY = timedelta(days=1)
 

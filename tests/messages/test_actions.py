@@ -177,3 +177,35 @@ async def test_answers_and_openings_at_once_keep_the_counters_true(pg_db):
     unread = [m for m in await queries.messages(thread) if m["author"] == s.people["roditel"] and m["read_at"] is None]
     assert t["unread"] == len(unread)
     assert await queries.unread(teacher) == len(unread)
+
+
+async def test_a_double_click_sends_one_message(db):
+    """The same text to the same person twice within seconds (a double click, a form sent again)
+    makes one thread and one answer, not two; a different text is a new message."""
+    s = await message_school()
+    mum, teacher = await viewer(s, "roditel"), await viewer(s, "uchitel")
+    to = f"{s.people['uchitel']}.{s.people['pupil1']}"
+    first = await actions.do_start(mum, to, "Тема", "Можно переписать?", [], TODAY)
+    again = await actions.do_start(mum, to, "Тема", "Можно переписать?", [], TODAY)
+    assert first == again and await _count("message_thread") == 1
+    one = await actions.do_reply(teacher, first[0], "Да, в четверг.", [])
+    two = await actions.do_reply(teacher, first[0], "Да, в четверг.", [])
+    assert one == two and await _count("thread_message") == 2
+    await actions.do_reply(teacher, first[0], "И возьмите тетрадь.", [])
+    assert await _count("thread_message") == 3
+
+
+async def test_two_submissions_at_once_make_one_thread(pg_db):
+    """Two identical submissions at the same moment on separate PostgreSQL connections: one thread."""
+    s = await message_school()
+    mum = await viewer(s, "roditel")
+    to = f"{s.people['klruk']}.{s.people['pupil1']}"
+    made: list[list[int]] = []
+
+    async def send():
+        made.append(await actions.do_start(mum, to, "Справка", "Справку передадим завтра.", [], TODAY))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(send)
+        tg.start_soon(send)
+    assert made[0] == made[1] and await _count("message_thread") == 1

@@ -141,11 +141,12 @@ async def test_list_and_thread_pages_cost_the_same_queries_however_long(db, monk
             return len(seen)
 
         one_list, one_thread = await cost("/messages"), await cost(f"/messages/{thread}")
-        for _ in range(5):
-            await _send(c, to)
+        for i in range(5):
+            await _send(c, {**to, "body": f"Текст {i}"})
         for i in range(6):
             await _send(c, {"body": f"ещё {i}"}, [("file", (f"{i}.pdf", PDF, "application/pdf"))],
                         page=f"/messages/{thread}", path=f"/messages/{thread}")
+        assert (await fetch("SELECT COUNT(*) AS n FROM message_thread"))[0][0] == 6
         assert await cost("/messages") == one_list
         assert await cost(f"/messages/{thread}") == one_thread
 
