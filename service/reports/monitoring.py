@@ -146,6 +146,42 @@ WHERE a.is_active AND r.code IN ('teacher', 'class_teacher', 'student', 'parent'
 GROUP BY CASE WHEN r.code IN ('teacher', 'class_teacher') THEN 'teacher' ELSE r.code END
 """
 
+UNFILLED_SHOWN = 300  # lessons listed with their links; the per-teacher counts above hold them all
+
+_UNFILLED_SQL = """
+SELECT l.id AS id, l.on_date AS on_date, l.number AS number, COALESCE(c.name, g.name, '') AS owner,
+       s.name AS subject_name, p.last_name AS last_name, p.first_name AS first_name, p.middle_name AS middle_name,
+       CASE WHEN e.id IS NULL OR (COALESCE(e.topic, '') = '' AND e.plan_item IS NULL) THEN 1 ELSE 0 END AS no_topic,
+       CASE WHEN e.id IS NULL OR e.attendance_at IS NULL THEN 1 ELSE 0 END AS no_attendance
+FROM lesson l
+LEFT JOIN lesson_entry e ON e.lesson = l.id
+JOIN subject s ON s.id = l.subject
+LEFT JOIN school_class c ON c.id = l.school_class
+LEFT JOIN study_group g ON g.id = l.study_group
+LEFT JOIN person p ON p.id = l.taught_by
+WHERE l.on_date >= {} AND l.on_date <= {} AND NOT l.cancelled
+  AND (e.id IS NULL OR (COALESCE(e.topic, '') = '' AND e.plan_item IS NULL) OR e.attendance_at IS NULL)
+ORDER BY p.last_name, p.first_name, l.on_date, l.number, l.id
+LIMIT {}
+"""
+
+
+async def unfilled_lessons(start: date, end: date) -> Section:
+    """Each held lesson without a topic or without attendance, with a link to its page, where
+    the teacher fills it in (at most ``UNFILLED_SHOWN``; the counts per teacher hold them all)."""
+    rows = await Lesson.raw(_UNFILLED_SQL, start, end, UNFILLED_SHOWN + 1).run() if start <= end else []
+    lines = [[_initials(r["last_name"], r["first_name"], r["middle_name"]), r["on_date"], r["number"],
+              f"{r['owner']} · {r['subject_name']}",
+              ", ".join(x for x, on in (("нет темы", r["no_topic"]), ("нет посещаемости", r["no_attendance"])) if on),
+              f"/journal/lesson/{r['id']}"] for r in rows[:UNFILLED_SHOWN]]
+    notes = [f"Показаны первые {UNFILLED_SHOWN}; остальные — в счётчиках по учителям выше."] \
+        if len(rows) > UNFILLED_SHOWN else ([] if lines else ["Нет: все проведённые уроки заполнены."])
+    return Section(f"Незаполненные уроки: {len(lines)}{'+' if len(rows) > UNFILLED_SHOWN else ''}", [
+        Column("Учитель", "text", 22), Column("Дата", "date", 11), Column("Урок", "int", 5),
+        Column("Журнал", "text", 30), Column("Чего нет", "text", 24), Column("Урок", "link", 24)], lines,
+        notes=notes)
+
+
 QUIET_DAYS = 14  # a journal whose lessons went on without a grade this long is listed
 
 _QUIET_SQL = """
@@ -214,7 +250,8 @@ async def monitoring(year: dict, start: date, end: date, span: str, today: date,
     """Fill per teacher and activity per role over [start, end] (R-REP-5)."""
     fill, _ = await fill_section(year, start, end, today)
     active, _ = await activity_section(start, end, min(end, today))
-    sections = [fill, await quiet_journals(year, min(end, today)), active]
+    sections = [fill, await unfilled_lessons(start, min(end, today)), await quiet_journals(year, min(end, today)),
+                active]
     return Report(code="monitoring", title=f"Заполнение журнала и активность: {span}",
                   scope=f"вся школа, {year['name']} учебный год", sections=sections, made_at=access.now(),
                   school=school, landscape=True)

@@ -44,7 +44,10 @@ async def test_fill_and_activity_match_the_lessons_and_sign_ins(db):
     async with client() as c:  # one teacher signs in during the span
         await sign_in(c, "uchitel", DEMO_PASSWORD)
     report = await monitoring(year, date(2026, 11, 16), date(2026, 11, 30), "ноябрь", TODAY)
-    fill, quiet, activity = report.sections
+    fill, unfilled, quiet, activity = report.sections
+    mine = [row for row in unfilled.rows if row[5] == f"/journal/lesson/{lesson}"]
+    assert len(mine) == 1 and mine[0][4] == "нет темы, нет посещаемости"  # the stripped lesson, with its link
+    assert len(list(unfilled.rows)) == fill.totals[2] or len(list(unfilled.rows)) == 300
     held = (await _rows("SELECT COUNT(*) AS n FROM lesson WHERE on_date >= {} AND on_date <= {} AND NOT cancelled",
                         date(2026, 11, 16), TODAY))[0]["n"]
     assert fill.totals[1] == held == sum(line[1] for line in fill.rows)
