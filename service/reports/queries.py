@@ -13,6 +13,12 @@ from service.timetable.tables import Lesson
 
 ALL = "reports.view"
 OWN = "reports.own"
+AGGREGATE = "reports.aggregate"  # the school's figures without pupils' names (the education authority)
+
+
+def anonymous(viewer: Viewer) -> bool:
+    """The viewer sees figures only: no report section that names pupils, no access log."""
+    return viewer.can(AGGREGATE) and not viewer.can(ALL) and not viewer.can(OWN)
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ async def years() -> list[dict]:
 async def classes(viewer: Viewer, year_id: int) -> list[dict]:
     """The classes of the year the viewer may report on (the administration: all; a class
     teacher: their own)."""
-    if viewer.can(ALL):
+    if viewer.can(ALL) or anonymous(viewer):
         return await Lesson.raw("SELECT id, name, grade, letter, class_teacher FROM school_class WHERE year = {} "
                                 "ORDER BY grade, letter, name", year_id).run()
     if viewer.can(OWN) and viewer.person_id is not None:

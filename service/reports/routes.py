@@ -21,13 +21,23 @@ from service.reports.journal_export import journal_export
 from service.reports.model import Report, header_runs
 from service.reports.monitoring import authority, iso_week, monitoring
 from service.reports.performance import performance, performance_by_journal
-from service.reports.queries import ALL, OWN, Scope, span_of
+from service.reports.queries import AGGREGATE, ALL, OWN, Scope, span_of
 from service.reports.staffing import class_summary, substitutions
 from service.reports.summary_sheet import summary_sheet
 from service.settings import get_settings
 from service.web import render, requires
 
 SEE = requires(ALL, OWN)
+FIGURES = requires(ALL, OWN, AGGREGATE)  # performance and attendance: figures without names for observers
+
+
+def _figures_only(request: Request, report: Report) -> Report:
+    """For a holder of the aggregate right alone: the first section (counts per class) only —
+    every section naming pupils is dropped, so nothing personal is shown or logged."""
+    if queries.anonymous(request.user):
+        report.sections = report.sections[:1]
+        report.notes.append("Только сводные показатели, без имён учеников.")
+    return report
 API = {"include_in_schema": True, "tags": ["Отчёты"]}
 
 
@@ -71,7 +81,7 @@ def _scope(viewer, values: dict, year: dict, classes: list[dict], need_class: bo
         if chosen is None:
             raise NotFound()
         return Scope("class", year, chosen["grade"], chosen["id"], chosen["name"])
-    if need_class or not viewer.can(ALL):
+    if need_class or not (viewer.can(ALL) or queries.anonymous(viewer)):
         if not classes:
             raise NotFound()
         c = classes[0]
@@ -132,7 +142,7 @@ async def summary_sheet_page(request: Request) -> Response:
                          await _pupil_ids(scope))
 
 
-@get(both("performance"), **API, guards=[SEE])
+@get(both("performance"), **API, guards=[FIGURES])
 async def performance_page(request: Request) -> Response:
     values, year, years, classes = await _params(request)
     periods = await queries.periods(year["id"])
@@ -157,7 +167,8 @@ async def performance_page(request: Request) -> Response:
         return await _answer(request, report, values, {**context, "scope": Scope("school", year)}, [])
     scope = _scope(request.user, values, year, classes, need_class=False)
     period = _period(values, periods, scope)
-    report = await performance(scope, period, access.school_today(), get_settings().school.name)
+    report = _figures_only(request, await performance(scope, period, access.school_today(),
+                                                      get_settings().school.name))
     names = [p for s in report.sections[1:] for p in s.rows]
     return await _answer(request, report, values, {**context, "scope": scope},
                          await _pupil_ids(scope) if names else [])
@@ -174,7 +185,7 @@ def _period(values: dict, periods: list[dict], scope: Scope) -> dict | None:
     return period
 
 
-@get(both("attendance"), **API, guards=[SEE])
+@get(both("attendance"), **API, guards=[FIGURES])
 async def attendance_page(request: Request) -> Response:
     values, year, years, classes = await _params(request)
     scope = _scope(request.user, values, year, classes, need_class=False)
@@ -183,10 +194,12 @@ async def attendance_page(request: Request) -> Response:
         start, end, span = span_of(year, _period(values, periods, scope), values["month"])
     except ValueError:
         raise NotFound() from None
-    report = await attendance(scope, start, end, span, access.school_today(), get_settings().school.name)
+    report = _figures_only(request, await attendance(scope, start, end, span, access.school_today(),
+                                                     get_settings().school.name))
     return await _answer(request, report, values, {
         "years": years, "classes": classes, "scope": scope, "periods": periods, "period": None,
-        "grades": sorted({c["grade"] for c in classes})}, await _pupil_ids(scope))
+        "grades": sorted({c["grade"] for c in classes})},
+        [] if queries.anonymous(request.user) else await _pupil_ids(scope))
 
 
 @get(both("completion"), **API, guards=[SEE])

@@ -93,3 +93,24 @@ async def test_a_class_teacher_reports_on_their_own_class_only(sqlite_db):
             await sign_in(c, login, DEMO_PASSWORD)
             assert (await c.get("/reports")).status_code == 403
             assert (await c.get(f"/reports/summary-sheet?class={current['id']}")).status_code == 403
+
+
+async def test_the_observer_sees_figures_without_names(db):
+    """The education authority's observer (right «Сводные показатели… без персональных
+    данных»): performance and attendance of the school as figures per class — no section that
+    names a pupil, nothing in the access log; the summary sheet and the reports page are closed."""
+    await _school()
+    before = await AccessLog.count().run()
+    async with client() as c:
+        await sign_in(c, "nablyudatel", DEMO_PASSWORD)
+        page = (await c.get("/reports/performance?period=year")).text
+        assert "Итоги по классам" in page and "без имён учеников" in page
+        assert "Отличники" not in page and "Неуспевающие:" not in page
+        page = (await c.get("/reports/attendance")).text
+        assert "По классам" in page and "Больше всего пропусков" not in page
+        data = (await c.get("/reports/performance?period=year&format=json")).json()
+        assert [s["title"] for s in data["sections"]] == ["Итоги по классам"]
+        assert (await c.get("/reports/summary-sheet")).status_code == 403
+        assert (await c.get("/reports")).status_code == 403
+        assert (await c.get("/reports/performance?subject=1")).status_code == 404
+    assert await AccessLog.count().run() == before
