@@ -38,13 +38,21 @@ def _figures_only(request: Request, report: Report) -> Report:
         report.sections = report.sections[:1]
         report.notes.append("Только сводные показатели, без имён учеников.")
     return report
-API = {"include_in_schema": True, "tags": ["Отчёты"]}
+API_PARAMS = ("Параметры — как у страницы отчёта: year (id учебного года), class, grade, period (id периода или "
+              "year), month (ГГГГ-ММ), week (ГГГГ-WНН), teacher, subject; format — json (по умолчанию), csv, txt, "
+              "html, xlsx, ods, pdf. Права — права учётной записи, которой выдан ключ.")
 
 
-def both(code: str) -> list[str]:
-    """A report's page, and the same report for integrations: /api/v1/… answers JSON (or the
-    format asked) and accepts a read-only API key instead of a signed-in browser."""
-    return [f"/reports/{code}", f"/api/v1/reports/{code}"]
+def _api(page, code: str, title: str):
+    """The same report for integrations at /api/v1/reports/<code>: answers JSON (or the format
+    asked) and takes a read-only API key instead of a signed-in browser; in the OpenAPI schema."""
+
+    @get(f"/api/v1/reports/{code}", guards=page.guards, include_in_schema=True, tags=["Отчёты"],
+         summary=title, description=API_PARAMS, name=f"api-report-{code}")
+    async def handler(request: Request) -> Response:
+        return await page.fn(request)
+
+    return handler
 FORMAT_CODES = tuple(writers.FORMATS)
 QUERY = {
     "year": forms.Int("Учебный год", min=1, default=None),
@@ -132,7 +140,7 @@ async def _pupil_ids(scope: Scope) -> list[int]:
     return [p["id"] for p in await queries.pupils(scope, day)]
 
 
-@get(both("summary-sheet"), **API, guards=[SEE])
+@get("/reports/summary-sheet", guards=[SEE])
 async def summary_sheet_page(request: Request) -> Response:
     values, year, years, classes = await _params(request)
     scope = _scope(request.user, values, year, classes, need_class=True)
@@ -142,7 +150,7 @@ async def summary_sheet_page(request: Request) -> Response:
                          await _pupil_ids(scope))
 
 
-@get(both("performance"), **API, guards=[FIGURES])
+@get("/reports/performance", guards=[FIGURES])
 async def performance_page(request: Request) -> Response:
     values, year, years, classes = await _params(request)
     periods = await queries.periods(year["id"])
@@ -185,7 +193,7 @@ def _period(values: dict, periods: list[dict], scope: Scope) -> dict | None:
     return period
 
 
-@get(both("attendance"), **API, guards=[FIGURES])
+@get("/reports/attendance", guards=[FIGURES])
 async def attendance_page(request: Request) -> Response:
     values, year, years, classes = await _params(request)
     scope = _scope(request.user, values, year, classes, need_class=False)
@@ -202,7 +210,7 @@ async def attendance_page(request: Request) -> Response:
         [] if queries.anonymous(request.user) else await _pupil_ids(scope))
 
 
-@get(both("completion"), **API, guards=[SEE])
+@get("/reports/completion", guards=[SEE])
 async def completion_page(request: Request) -> Response:
     values, year, years, classes = await _params(request)
     scope = _scope(request.user, values, year, classes, need_class=False)
@@ -232,18 +240,18 @@ async def _school_span_page(request: Request, build) -> Response:
         "years": years, "classes": [], "scope": scope, "periods": periods, "period": None, "grades": []}, [])
 
 
-@get(both("monitoring"), **API, guards=[requires(ALL)])
+@get("/reports/monitoring", guards=[requires(ALL)])
 async def monitoring_page(request: Request) -> Response:
     """Fill per teacher and activity per role: the administration's (no class scope)."""
     return await _school_span_page(request, monitoring)
 
 
-@get(both("substitutions"), **API, guards=[requires(ALL)])
+@get("/reports/substitutions", guards=[requires(ALL)])
 async def substitutions_page(request: Request) -> Response:
     return await _school_span_page(request, substitutions)
 
 
-@get(both("class-summary"), **API, guards=[SEE])
+@get("/reports/class-summary", guards=[SEE])
 async def class_summary_page(request: Request) -> Response:
     values, year, years, classes = await _params(request)
     scope = _scope(request.user, values, year, classes, need_class=True)
@@ -255,7 +263,7 @@ async def class_summary_page(request: Request) -> Response:
         await _pupil_ids(scope))
 
 
-@get(both("journal"), **API, guards=[SEE])
+@get("/reports/journal", guards=[SEE])
 async def journal_page(request: Request) -> Response:
     """A class's journals as a table, for a month, a period or the year."""
     values, year, years, classes = await _params(request)
@@ -297,7 +305,7 @@ def zip_of(report: Report) -> bytes:
     return out.getvalue()
 
 
-@get(both("authority"), **API, guards=[requires(ALL)])
+@get("/reports/authority", guards=[requires(ALL)])
 async def authority_page(request: Request) -> Response:
     values, _, years, _ = await _params(request)
     today = access.school_today()
@@ -318,6 +326,11 @@ async def authority_page(request: Request) -> Response:
         "extra": [("CSV и JSON одним архивом (ZIP)", "zip")]}, [])
 
 
-router = Router(path="/", route_handlers=[index, summary_sheet_page, performance_page, attendance_page,
+API_HANDLERS = [_api(page, code, next(r["title"] for r in REPORTS if r["code"] == code)) for page, code in (
+    (summary_sheet_page, "summary-sheet"), (performance_page, "performance"), (attendance_page, "attendance"),
+    (completion_page, "completion"), (monitoring_page, "monitoring"), (authority_page, "authority"),
+    (substitutions_page, "substitutions"), (class_summary_page, "class-summary"), (journal_page, "journal"))]
+
+router = Router(path="/", route_handlers=[*API_HANDLERS, index, summary_sheet_page, performance_page, attendance_page,
                                              completion_page, monitoring_page, authority_page, substitutions_page,
                                              class_summary_page, journal_page, oneroster_page])
