@@ -82,17 +82,18 @@ async def work_kinds() -> list[dict]:
     return rows
 
 
-def _text(value: str) -> tuple[str, str]:
-    """An audit row's old/new JSON as the history shows it: the cell's or the grade's text, and
-    the correction it mentions (if any)."""
+def _text(value: str) -> tuple[str, str, bool]:
+    """An audit row's old/new JSON as the history shows it: the cell's or the grade's text, the
+    correction it mentions (if any), and whether it was carried over from the paper journal."""
     try:
         data = json.loads(value) if value else {}
     except ValueError:
-        return value, ""
+        return value, "", False
     if not isinstance(data, dict):
-        return str(data), ""
+        return str(data), "", False
     correction = data.get("correction")
-    return str(data.get("text", "")), (f"№ {correction}" if correction else "")
+    return (str(data.get("text", "")), (f"№ {correction}" if correction else ""),
+            data.get("from_paper") is True)
 
 
 async def history(lesson_id: int, student: int) -> list[dict]:
@@ -106,15 +107,16 @@ async def history(lesson_id: int, student: int) -> list[dict]:
         access.cell_id(lesson_id, student), HISTORY_MAX).run()
     out = []
     for r in rows:
-        old, _ = _text(r["old"])
-        new, correction = _text(r["new"])
+        old, _, _ = _text(r["old"])
+        new, correction, from_paper = _text(r["new"])
         if r["last_name"]:
             initials = "".join(f" {n[0]}." for n in (r["first_name"], r["middle_name"]) if n)
             who = f"{r['last_name']}{initials}"
         else:
             who = r["actor_name"] or "система"
         out.append({"seq": r["seq"], "at": r["at"], "what": ACTION_NAMES.get(r["action"], r["action"]),
-                    "who": who, "old": old, "new": new, "reason": r["reason"], "correction": correction})
+                    "who": who, "old": old, "new": new, "reason": r["reason"], "correction": correction,
+                    "from_paper": from_paper})
     return out
 
 

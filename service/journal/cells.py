@@ -31,6 +31,9 @@ from service.journal.tables import Correction, Grade, LessonEntry
 from service.timetable.tables import Lesson
 
 REASON_MAX = 1000
+# The reason an entry carried over from the paper journal (R-OPS-5) gets unless the teacher
+# writes one: entering it late is the point, so the lock asks for no other explanation.
+PAPER_REASON = "Перенесено из бумажного журнала (электронный журнал был недоступен)"
 
 # At most this many cell saves of one process inside their transactions at once: the audit
 # chain's lock serialises the tail of every save, and writers queueing for it in the database
@@ -89,8 +92,9 @@ class LessonContext:
     locked: int | None = None  # the student whose cell lock the context's query took
 
 
-def check_reason(reason: str) -> str:
-    return forms.value(forms.Text("Причина исправления", REASON_MAX), reason or "", "reason")
+def check_reason(reason: str, from_paper: bool = False) -> str:
+    reason = forms.value(forms.Text("Причина исправления", REASON_MAX), reason or "", "reason")
+    return reason or (PAPER_REASON if from_paper else "")
 
 
 async def lesson_context(viewer: Viewer, lesson_id: int, *, approved: bool = False,
@@ -144,21 +148,22 @@ def text_of(att: dict | None, grades: list[dict]) -> str:
 
 
 async def do_save_cell(viewer: Viewer, lesson_id: int, student: int, typed: str, *,
-                       was: str | None = None, reason: str = "") -> Saved:
+                       was: str | None = None, reason: str = "", from_paper: bool = False) -> Saved:
     """Save what was typed into a cell (see the module's rules). ``was``: the text the writer
-    saw (none: do not check). Refusals raise ``Refused`` (``Conflict``, ``NeedReason``)."""
-    reason = check_reason(reason)
+    saw (none: do not check); ``from_paper``: carried over from the paper journal kept while the
+    service was down — audited as such. Refusals raise ``Refused`` (``Conflict``, ``NeedReason``)."""
+    reason = check_reason(reason, from_paper)
     async with writers(), atomic():
         ctx = await lesson_context(viewer, lesson_id, student=student)
-        return await write_cell(viewer, ctx, student, typed, was=was, reason=reason)
+        return await write_cell(viewer, ctx, student, typed, was=was, reason=reason, from_paper=from_paper)
 
 
 async def do_save_attendance(viewer: Viewer, lesson_id: int, marks: dict[int, str | None], *,
-                             reason: str = "") -> dict[int, Saved]:
+                             reason: str = "", from_paper: bool = False) -> dict[int, Saved]:
     """The attendance of a whole lesson at once (the lesson page's list): ``marks`` maps each
     student to an attendance kind (none: present); their marks stay. One transaction: a refusal
     for one student saves nobody."""
-    reason = check_reason(reason)
+    reason = check_reason(reason, from_paper)
     for kind in marks.values():
         if kind is not None and kind not in rules.ATTENDANCE:
             raise Refused("Неизвестная отметка посещаемости", field="attendance")
@@ -167,7 +172,7 @@ async def do_save_attendance(viewer: Viewer, lesson_id: int, marks: dict[int, st
         ctx = await lesson_context(viewer, lesson_id)
         for student, kind in marks.items():
             done[student] = await write_cell(viewer, ctx, student, "", reason=reason,
-                                             attendance_only=(kind,))
+                                             attendance_only=(kind,), from_paper=from_paper)
         await _attendance_taken(lesson_id, viewer.person_id)
     return done
 
@@ -185,7 +190,7 @@ async def _attendance_taken(lesson_id: int, person: int | None) -> None:
 
 async def write_cell(viewer: Viewer, ctx: LessonContext, student: int, typed: str, *,
                      was: str | None = None, reason: str = "", correction: int | None = None,
-                     attendance_only: tuple[str | None] | None = None) -> Saved:
+                     attendance_only: tuple[str | None] | None = None, from_paper: bool = False) -> Saved:
     """Inside the caller's transaction, after :func:`lesson_context`. With ``attendance_only``
     (a 1-tuple of a kind or None) the cell keeps its marks and takes that attendance."""
     lesson = ctx.lesson
@@ -219,7 +224,7 @@ async def write_cell(viewer: Viewer, ctx: LessonContext, student: int, typed: st
                              + (" — исправление уйдёт на утверждение заместителю директора"
                                 if need == "approval" else ""), need)
         if ctx.state == rules.APPROVAL and not viewer.can("journal.approve"):
-            return await _ask(viewer, lesson, student, old, new, typed, reason)
+            return await _ask(viewer, lesson, student, old, new, typed, reason, from_paper)
     now = access.now()
     if (att["kind"] if att else None) != attendance:
         # plain statements: a save is the journal's hottest write (no ORM rows on the way)
@@ -251,13 +256,15 @@ async def write_cell(viewer: Viewer, ctx: LessonContext, student: int, typed: st
     note = {"lesson": f"{day:%d.%m.%Y} № {lesson['number']}", "text": new}
     if correction is not None:
         note["correction"] = correction
+    if from_paper:
+        note["from_paper"] = True
     await record(viewer.actor, "journal.cell_saved", "cell", access.cell_id(lesson["id"], student),
                  old={"text": old}, new=note, reason=reason)
     return Saved(new, "saved")
 
 
 async def _ask(viewer: Viewer, lesson: dict, student: int, old: str, new: str, typed: str,
-               reason: str) -> Saved:
+               reason: str, from_paper: bool = False) -> Saved:
     pending = await Lesson.raw(
         "SELECT id FROM correction WHERE target = 'cell' AND lesson = {} AND student = {} "
         "AND status = 'pending'", lesson["id"], student).run()
@@ -266,7 +273,8 @@ async def _ask(viewer: Viewer, lesson: dict, student: int, old: str, new: str, t
                       field="value")
     row = (await Correction.insert(Correction(
         target="cell", lesson=lesson["id"], student=student, old_text=old, new_text=new,
-        payload=json.dumps({"typed": typed}, ensure_ascii=False), reason=reason,
+        payload=json.dumps({"typed": typed, **({"from_paper": True} if from_paper else {})},
+                           ensure_ascii=False), reason=reason,
         requested_at=access.now(), requested_by=viewer.person_id))
         .returning(Correction.id).run())[0]["id"]
     await record(viewer.actor, "journal.correction_asked", "cell", access.cell_id(lesson["id"], student),
@@ -287,7 +295,8 @@ async def apply_cell_correction(approver: Viewer, correction: dict) -> Saved:
     ctx = await lesson_context(approver, correction["lesson"], approved=True)
     typed = payload["typed"]
     return await write_cell(approver, ctx, correction["student"], typed, was=correction["old_text"],
-                            reason=correction["reason"], correction=correction["id"])
+                            reason=correction["reason"], correction=correction["id"],
+                            from_paper=bool(payload.get("from_paper")))
 
 
 async def _name(person: int) -> str:

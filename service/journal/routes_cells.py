@@ -38,6 +38,7 @@ CELL_FORM = {
     "value": forms.Text("Запись в клетке", rules.CELL_MAX),
     "was": forms.Text("Что было в клетке", rules.CELL_MAX),
     "reason": forms.Text("Причина исправления", cells.REASON_MAX),
+    "paper": forms.Flag("Перенос из бумажного журнала"),
 }
 GRADE_FORM = {
     "work_kind": forms.Int("Вид работы", min=1),
@@ -62,6 +63,9 @@ class CellSave(msgspec.Struct):
         "Не указано — не проверять"))] = None
     reason: Annotated[str, msgspec.Meta(max_length=cells.REASON_MAX, description=(
         "Причина исправления закрытого урока"))] = ""
+    from_paper: Annotated[bool, msgspec.Meta(description=(
+        "Запись перенесена из бумажного журнала, который вели, пока электронный был недоступен: "
+        "так и отмечается в истории клетки; причина по умолчанию — перенос с бумаги"))] = False
 
 
 class CellAnswer(msgspec.Struct):
@@ -84,6 +88,7 @@ class AttendanceSave(msgspec.Struct):
         "absent — н, ill — б (по болезни), excused — у (уважительная), unexcused — п, late — оп; "
         "отметки учеников остаются"))]
     reason: Annotated[str, msgspec.Meta(max_length=cells.REASON_MAX)] = ""
+    from_paper: Annotated[bool, msgspec.Meta(description="Перенесено из бумажного журнала")] = False
 
 
 class AttendanceAnswer(msgspec.Struct):
@@ -176,9 +181,10 @@ def _wants_json(request: Request) -> bool:
 
 
 async def _save_cell(request: Request, lesson: int, student: int, value: str, was: str | None,
-                     reason: str) -> Response:
+                     reason: str, from_paper: bool = False) -> Response:
     try:
-        saved = await cells.do_save_cell(request.user, lesson, student, value, was=was, reason=reason)
+        saved = await cells.do_save_cell(request.user, lesson, student, value, was=was, reason=reason,
+                                         from_paper=from_paper)
     except (Refused, NotFound) as exc:
         return _refusal(exc)
     return _json(200, _saved(saved))
@@ -201,7 +207,7 @@ async def save_cell(request: Request) -> Response:
     else:
         was = values["was"] if "was" in data else None
         response = await _save_cell(request, values["lesson"], values["student"], values["value"], was,
-                                    values["reason"])
+                                    values["reason"], values["paper"])
     if _wants_json(request):
         return response
     return await _without_script(request, response, values if response.status_code == 200 else None)
@@ -270,7 +276,7 @@ async def api_save_cell(request: Request, data: JSONBody[CellSave]) -> Response[
         was = None if data.was is None else forms.value(CELL_FORM["was"], data.was, "was")
     except Refused as exc:
         return _refusal(exc)
-    return await _save_cell(request, data.lesson, data.student, value, was, data.reason)
+    return await _save_cell(request, data.lesson, data.student, value, was, data.reason, data.from_paper)
 
 
 @post("/api/attendance", guards=[signed_in], include_in_schema=True, exception_handlers=API_ERRORS,
@@ -280,7 +286,8 @@ async def api_save_cell(request: Request, data: JSONBody[CellSave]) -> Response[
           "ученику не сохраняет никого. Отметки учеников не меняются."))
 async def api_save_attendance(request: Request, data: JSONBody[AttendanceSave]) -> Response[AttendanceAnswer]:
     try:
-        done = await cells.do_save_attendance(request.user, data.lesson, dict(data.marks), reason=data.reason)
+        done = await cells.do_save_attendance(request.user, data.lesson, dict(data.marks), reason=data.reason,
+                                              from_paper=data.from_paper)
     except (Refused, NotFound) as exc:
         return _refusal(exc)
     return _json(200, AttendanceAnswer(cells={s: _saved(v) for s, v in done.items()}))

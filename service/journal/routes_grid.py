@@ -34,7 +34,8 @@ async def grid_page(request: Request, ref: FromPath[str]) -> Response:
     """The journal grid of a period: students × lessons, averages and finals."""
     g = await grid.load(request.user, access.parse_ref(ref), _period(request))
     return render(request, "journal/grid.html", grid=g, head=Markup(grid.head_html(g)),
-                  body=Markup(grid.body_html(g)), save_url=grid.SAVE_URL, detail_url=grid.DETAIL_URL)
+                  body=Markup(grid.body_html(g)), save_url=grid.SAVE_URL, detail_url=grid.DETAIL_URL,
+                  paper=g.editable and request.query_params.get("paper") == "1")
 
 
 @get("/api/grid/{ref:str}", guards=[signed_in], tags=["Журнал"],

@@ -44,7 +44,8 @@ ENTRY_FORM = {
     "reason": forms.Text("Причина исправления", cells.REASON_MAX), "version": forms.Int("Версия записи"),
 }
 ATTENDANCE_FORM = {"reason": forms.Text("Причина исправления", cells.REASON_MAX),
-                   "all_present": forms.Flag("Все присутствуют")}
+                   "all_present": forms.Flag("Все присутствуют"),
+                   "from_paper": forms.Flag("Перенос из бумажного журнала")}
 ATTENDANCE_KIND = forms.Choice("Посещаемость", ("", *rules.ATTENDANCE), default="")
 INDIVIDUAL_FORM = {"student": forms.Int("Ученик", min=1), "text": lessons.INDIVIDUAL}
 FILE_FORM = {"student": forms.Int("Кому", min=1)}
@@ -77,11 +78,13 @@ async def today_page(request: Request) -> Response:
 
 
 async def _lesson_page(request: Request, lesson_id: int, status: int = 200, errors: dict | None = None,
-                       typed: dict | None = None, form: str = "", need: str = "") -> Response:
+                       typed: dict | None = None, form: str = "", need: str = "",
+                       paper: bool = False) -> Response:
     data = await q.lesson_page(request.user, lesson_id)
     flash = request.query_params.get("saved", "") if status == 200 else ""
+    paper = paper or request.query_params.get("paper") == "1"
     return render(request, "journal/lesson.html", status_code=status, errors=errors or {}, typed=typed or {},
-                  form=form, need=need, flash=flash, choices=q.ATTENDANCE_CHOICES,
+                  form=form, need=need, flash=flash, choices=q.ATTENDANCE_CHOICES, paper=paper,
                   attendance_names=rules.ATTENDANCE, kb_text=files.kb_text,
                   file_max=(await access.settings(data["lesson"]["year"])).file_max_kb, **data)
 
@@ -134,14 +137,17 @@ async def attendance_save(request: Request, lesson_id: FromPath[int]) -> Respons
             marks[int(student)] = None if v["all_present"] else (kind or None)
         if not marks:
             raise Refused("Посещаемость: в списке нет учеников", field="attendance")
-        await cells.do_save_attendance(request.user, lesson_id, marks, reason=v["reason"])
+        await cells.do_save_attendance(request.user, lesson_id, marks, reason=v["reason"],
+                                       from_paper=v["from_paper"])
     except cells.NeedReason as exc:
-        return await _lesson_page(request, lesson_id, 400, forms.errors(exc), typed, "attendance", exc.need)
+        return await _lesson_page(request, lesson_id, 400, forms.errors(exc), typed, "attendance", exc.need,
+                                  paper=data.get("from_paper") == "1")
     except Refused as exc:
         errors = forms.errors(exc)
         if "attendance" not in errors:
             errors = {"attendance": exc.message} if exc.field != "reason" else errors
-        return await _lesson_page(request, lesson_id, 400, errors, typed, "attendance")
+        return await _lesson_page(request, lesson_id, 400, errors, typed, "attendance",
+                                  paper=data.get("from_paper") == "1")
     return redirect(_back(lesson_id, "attendance", "attendance"), request)
 
 

@@ -15,6 +15,7 @@
     if (!table || !table.dataset.save) { return; }
     var saveUrl = table.dataset.save;
     var detailUrl = table.dataset.detail || saveUrl;
+    var fromPaper = table.dataset.paper === "1"; // carrying over the paper journal (R-OPS-5)
     var status = document.getElementById("journal-status");
     var statusText = status ? status.querySelector(".j-status-text") : null;
     var retryButton = status ? status.querySelector(".j-retry") : null;
@@ -178,6 +179,7 @@
       body.set("value", value);
       body.set("was", was);
       if (reason) { body.set("reason", reason); }
+      if (fromPaper) { body.set("paper", "1"); }
       var job = { td: td, value: value, was: was, reason: reason };
       return fetch(saveUrl, {
         method: "POST",

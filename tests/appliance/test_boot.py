@@ -221,6 +221,13 @@ def test_timers_are_scheduled(appliance):
     assert '"ok": true' in runs.replace('"ok":true', '"ok": true'), runs
 
 
+def test_borg_is_1_4(appliance):
+    """Issue 13 item 2: borg 1.4 from Debian's package (on Debian 12: bookworm-backports)."""
+    machine, *_ = appliance
+    version = machine.ssh("borg --version").stdout.strip()
+    assert re.fullmatch(r"borg 1\.(?:[4-9]|\d\d)\.\d+", version), version
+
+
 def test_second_run_changes_nothing(appliance):
     machine, hosts, _, _, timings = appliance
     again = play(hosts)

@@ -23,9 +23,10 @@ GRADES = [{"id": 501, "mark": "5", "comment": "", "weight": Decimal("1"), "work_
 HISTORY = [
     {"seq": 90, "at": datetime(2026, 11, 24, 9, 5, tzinfo=UTC), "what": "Вид работы или комментарий",
      "who": "Попова М. С.", "old": "4 (Ответ на уроке)",
-     "new": "4 (Контрольная работа): Ошибка в задаче 3, оформление аккуратное", "reason": "", "correction": ""},
+     "new": "4 (Контрольная работа): Ошибка в задаче 3, оформление аккуратное", "reason": "", "correction": "", "from_paper": False},
     {"seq": 71, "at": datetime(2026, 11, 23, 10, 40, tzinfo=UTC), "what": "Запись в клетке",
-     "who": "Попова М. С.", "old": "", "new": "5 4", "reason": "", "correction": ""},
+     "who": "Попова М. С.", "old": "", "new": "5 4", "reason": "Перенесено из бумажного журнала", "correction": "",
+     "from_paper": True},
 ]
 CELL = {"lesson": LESSON, "student": {"id": 17, "last_name": "Морозов", "first_name": "Артём"},
         "student_name": "Морозов Артём", "may_write": True, "ref": None, "grades": GRADES,

@@ -52,7 +52,7 @@ GRID = grid.Grid(
 CONTEXTS: dict = {
     "journal/index.html": (DEPUTY, {"lists": LISTS}, "Все журналы"),
     "journal/grid.html": (TEACHER, {"grid": GRID, "head": Markup(grid.head_html(GRID)),
-                                    "body": Markup(grid.body_html(GRID)), "save_url": grid.SAVE_URL,
+                                    "body": Markup(grid.body_html(GRID)), "save_url": grid.SAVE_URL, "paper": True,
                                     "detail_url": grid.DETAIL_URL}, "Морозов Артём"),
 }
 PARTIALS: set[str] = set()

@@ -73,7 +73,7 @@ LESSON_CONTEXT = {
     "plan": PLAN, "suggested_item": 2, "work_kinds": WORK_KINDS, "lock": "reason", "attendance_open": True,
     "attendance_taken": True, "future": False, "year_closed": False, "errors": {"reason": (
         "Урок закрыт для свободного исправления: укажите причину")}, "typed": {"topic": "Сложение дробей"},
-    "form": "entry", "need": "reason", "flash": "", "choices": ATTENDANCE_CHOICES,
+    "form": "entry", "need": "reason", "flash": "", "choices": ATTENDANCE_CHOICES, "paper": False,
     "attendance_names": rules.ATTENDANCE, "kb_text": files.kb_text, "file_max": 10240,
 }
 

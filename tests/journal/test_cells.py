@@ -2,6 +2,7 @@
 stored, every rule refuses in Russian and writes nothing, and the cell's history is its audit
 rows."""
 
+import json
 from datetime import date
 
 import pytest
@@ -163,3 +164,42 @@ async def test_a_grades_kind_and_comment_follow_the_cells_rules(db):
     assert row["work_kind"] == test_kind and float(row["weight"]) == 3.0
     with pytest.raises(NotFound):
         await grades.do_change_grade(teacher(s, "other"), grade, test_kind, "чужой")
+
+
+async def test_entries_carried_over_from_the_paper_journal_are_audited_as_such(db):
+    """R-OPS-5: what was written on the paper sheet while the journal was down is entered later
+    on the real lesson dates; a locked lesson takes it with the paper reason, an approval-only
+    school still approves it, and the cell's history says «с бумаги»."""
+    s = await journal_school()
+    t, p1, p2 = teacher(s), s.people["pupil1"], s.people["pupil2"]
+    old = s.lessons[date(2026, 11, 6)]  # past the school's 7 free days
+    saved = await cells.do_save_cell(t, old, p1, "н", from_paper=True)
+    assert saved.state == "saved"
+    done = await cells.do_save_attendance(t, old, {p2: "late"}, from_paper=True)
+    assert done[p2].text == "оп"
+    rows = await AuditEvent.select(AuditEvent.new, AuditEvent.reason).where(
+        AuditEvent.action == "journal.cell_saved").order_by(AuditEvent.seq).run()
+    assert [(json.loads(r["new"]).get("from_paper"), r["reason"]) for r in rows] == [(True, cells.PAPER_REASON)] * 2
+    history = await cells_history(old, p1)
+    assert history[0]["from_paper"] and history[0]["reason"] == cells.PAPER_REASON
+    # an ordinary save of a free lesson is not marked
+    await cells.do_save_cell(t, s.lessons[date(2026, 11, 23)], p1, "5")
+    assert not (await cells_history(s.lessons[date(2026, 11, 23)], p1))[0]["from_paper"]
+    # where corrections need approval, a paper entry waits like any other and keeps its mark
+    await JournalSetting.insert(JournalSetting(year=s.t.year, approval_required=True,
+                                               plans_due=date(2026, 9, 10), updated_at=cells.access.now())).run()
+    saved = await cells.do_save_cell(t, old, p1, "н 4", from_paper=True, reason="С бланка 6 ноября")
+    assert saved.state == "pending"
+    correction = await Correction.select().first().run()
+    deputy = Viewer(s.users["admin"], "admin", s.people["admin"], "admin", ("deputy",),
+                    frozenset({"journal.approve", "journal.view"}))
+    async with cells.atomic():
+        await cells.apply_cell_correction(deputy, correction)
+    top = (await cells_history(old, p1))[0]
+    assert (top["new"], top["from_paper"], top["reason"]) == ("н 4", True, "С бланка 6 ноября")
+
+
+async def cells_history(lesson: int, student: int) -> list[dict]:
+    from service.journal.cell_queries import history
+
+    return await history(lesson, student)

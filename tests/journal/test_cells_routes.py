@@ -219,3 +219,35 @@ async def test_the_class_teacher_sees_a_cell_but_a_parent_does_not(db):
     async with client() as c:
         await sign_in(c, "roditel", PASSWORD)
         assert (await c.get(f"/journal/cell/{lesson}/{p1}")).status_code == 404
+
+
+async def test_the_paper_journal_is_carried_over_on_the_real_dates(db):
+    """R-OPS-5 (issue 13 item 11): the grid's «Перенос с бумаги» mode marks every save, so a
+    locked lesson of the outage takes the paper entry without asking for a reason; the lesson
+    page's attendance list does the same with its checkbox; the cell's history says «с бумаги»."""
+    from service.journal import cells
+
+    s = await journal_school()
+    old, p1, p2 = s.lessons[OLD], s.people["pupil1"], s.people["pupil2"]
+    async with client() as c:
+        await sign_in(c, "uchitel", PASSWORD)
+        html = (await c.get(s.math.path)).text
+        assert "Перенос с бумаги" in html and 'data-paper="1"' not in html
+        html = (await c.get(f"{s.math.path}?paper=1")).text
+        assert 'data-paper="1"' in html and "Перенос из бумажного журнала" in html
+        assert "Закончить перенос" in html
+        r = await save(c, {"lesson": old, "student": p1, "value": "5", "was": ""})
+        assert r.status_code == 422 and r.json()["need"] == "reason"  # an ordinary late save asks
+        r = await save(c, {"lesson": old, "student": p1, "value": "5", "was": "", "paper": "1"})
+        assert r.status_code == 200 and r.json()["state"] == "saved"
+        fragment = (await c.get(f"/journal/cell/{old}/{p1}")).text
+        assert "с бумаги" in fragment and cells.PAPER_REASON in fragment
+        page = f"/journal/lesson/{old}"
+        assert 'name="from_paper" value="1" checked' in (await c.get(page + "?paper=1")).text
+        r = await c.post(f"{page}/attendance", data={f"att-{p2}": "absent", "from_paper": "1",
+                                                      "_csrf_token": await token(c)})
+        assert r.status_code in (302, 303)
+    history = [r for r in await AuditEvent.select(AuditEvent.object_id, AuditEvent.reason).where(
+        AuditEvent.action == "journal.cell_saved").run()]
+    assert {h["object_id"] for h in history} == {access.cell_id(old, p1), access.cell_id(old, p2)}
+    assert {h["reason"] for h in history} == {cells.PAPER_REASON}
