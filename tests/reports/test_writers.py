@@ -410,3 +410,40 @@ def test_a_table_of_many_columns_is_printed_on_a3():
     wide, narrow = pdf(30), pdf(12)
     assert round(wide[0]) == 420 and round(wide[1]) == 297  # A3 landscape, mm
     assert round(narrow[0]) == 297 and round(narrow[1]) == 210  # A4 landscape
+
+
+# ---------------------------------------------------------------------------------- LibreOffice
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_libreoffice_opens_the_spreadsheet_with_every_value_in_place(fmt, tmp_path):
+    """R-X-2: the file a deputy head downloads opens in LibreOffice Calc (Debian's, headless):
+    each sheet with its rows, numbers as numbers, dates as dates, the «=SUM(A1)» a pupil's note
+    held still text — never a formula LibreOffice would compute."""
+    source = tmp_path / f"report.{fmt}"
+    source.write_bytes(write(summary(), fmt))
+    out = tmp_path / "csv"
+    # 59 «;», 34 «"», 76 UTF-8, 1 first line; the last token -1: every sheet to its own file;
+    # «false» at the 9th: cell values as stored, not as formatted (dates come out as numbers
+    # of the US default, still dates)
+    filt = "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,false,false,false,-1"
+    done = subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo",
+                           "--convert-to", filt, "--outdir", str(out), str(source)],
+                          capture_output=True, text=True, timeout=180, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    assert done.returncode == 0, done.stderr
+    sheets = {p.name: list(csv.reader(p.read_text(encoding="utf-8").splitlines(), delimiter=";"))
+              for p in out.glob("*.csv")}
+    assert len(sheets) == 2
+    marks = next(rows for name, rows in sheets.items() if "Итоговые" in name)
+    header = next(r for r in marks if r[:2] == ["№", "Ученик"])
+    assert header[2:7] == ["Матем.", "Рус. яз.", "Англ. яз.", "Матем.", "Рус. яз."]
+    pupil = {r[1]: r for r in marks if r[1] in PUPILS}
+    assert pupil[PUPILS[0]][:9] == ["1", PUPILS[0], "5", "5", "4", "5", "5", "4.8", "98.5"]
+    assert pupil[PUPILS[0]][9] == "12/25/2026"  # a date cell, not the text «25.12.2026»
+    assert pupil[PUPILS[1]][10] == "=SUM(A1)" and pupil[PUPILS[1]][6] == ""
+    assert pupil[PUPILS[2]][4] == "н/а" and pupil[PUPILS[3]][3] == "зач"
+    assert pupil[PUPILS[3]][10] == "<b>не жирный</b>"
+    totals = next(r for r in marks if r[1] == "Итого по классу")
+    assert totals[7:9] == ["4.05", "91.5"]
+    absences = next(rows for name, rows in sheets.items() if "Пропуски" in name)
+    assert ["Итого", "43", "16.2"] in absences
