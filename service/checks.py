@@ -54,6 +54,7 @@ async def run_checks(settings: Settings,
                 await check(report)
 
     _check_key(settings, report)
+    _check_seal(settings, report)
     _check_backups(settings, report)
     _check_disk(settings, report)
     _check_clock(settings, report)
@@ -130,6 +131,29 @@ def _check_key(settings, report) -> None:
                                         f"журнал (chmod 644 {public}, chmod 755 {settings.key_dir})")
         return
     report(True, "ключ установки", f"{path}, отпечаток {fingerprint(key)}")
+
+
+SEAL_WARN_DAYS = 60  # time enough to rotate the seal before its certificate runs out
+
+
+def _check_seal(settings, report) -> None:
+    """The school's seal (archive/keys.py): transcripts cannot be issued without it, and a
+    certificate that runs out stops them; rotation keeps the old documents verifiable."""
+    from archive import keys
+
+    try:
+        info = keys.describe(settings.key_dir / "school")
+    except keys.KeyStoreError as exc:
+        report(None, "электронная печать системы", f"{exc} — без неё выписки не выпускаются")
+        return
+    days = info.get("days_left")
+    text = f"действует до {info.get('not_after')}, отпечаток корневого {info.get('ca_fingerprint', '')[:23]}…"
+    if isinstance(days, int) and days < 0:
+        report(False, "электронная печать системы", f"срок сертификата истёк: ezh keys rotate ({text})")
+    elif isinstance(days, int) and days < SEAL_WARN_DAYS:
+        report(None, "электронная печать системы", f"осталось дней: {days} — выполните ezh keys rotate ({text})")
+    else:
+        report(True, "электронная печать системы", text)
 
 
 BACKUP_MAX_AGE_HOURS = 26  # a nightly backup, plus the window's length and some slack

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from service.ops.commands import cmd_maintenance, cmd_ops  # glue: service/ops/commands.py
+from service.records.commands import cmd_keys, cmd_verify  # glue: service/records/commands.py
 from service.settings import SettingsError, get_settings, in_effect
 
 EXIT_PROBLEM = 1  # the command ran and found something wrong (a check, a broken chain)
@@ -253,6 +254,9 @@ def _parser() -> argparse.ArgumentParser:
         rp.add_argument("--delimiter", choices=("semicolon", "comma"), default="semicolon",
                         help="разделитель CSV: точка с запятой (Excel по-русски) или запятая")
         rp.add_argument("--output", type=Path, metavar="ФАЙЛ", help="куда записать (по умолчанию на экран)")
+    from service.records.commands import add_parsers as records_parsers
+
+    records_parsers(sub)
     ops = sub.add_parser("ops", help="учёт доступности службы")
     osub = ops.add_subparsers(dest="ops_command", title="действия", metavar="действие",
                               required=True)
@@ -436,6 +440,15 @@ def cmd_demo(args, settings) -> int:
             except Refused as exc:  # the file already holds accounts or people of its own
                 return _fail(exc.message)
             print(result.summary())
+            from archive.keys import KeyStoreError
+
+            from service.records.demo import prepare_archive
+
+            try:
+                for line in await prepare_archive():
+                    print(line)
+            except (Refused, KeyStoreError, OSError) as exc:  # the journal works without it
+                print(f"Архив демо-школы не подготовлен: {getattr(exc, 'message', None) or exc}")
             print_logins(result, port=args.port)
         return 0
 
@@ -742,6 +755,12 @@ def cmd_digest(args, settings) -> int:
     return _run(go())
 
 
+def cmd_transcripts(args, settings) -> int:
+    from service.records.commands import cmd_transcripts as run
+
+    return run(args, settings, _ready_db)
+
+
 def cmd_backup(args, settings) -> int:
     from service.backup_commands import cmd_backup as run
 
@@ -765,6 +784,9 @@ COMMANDS = {
     "report": cmd_report,
     "maintenance": cmd_maintenance,
     "ops": cmd_ops,
+    "keys": cmd_keys,
+    "transcripts": cmd_transcripts,
+    "verify": cmd_verify,
 }
 
 if __name__ == "__main__":

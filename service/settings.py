@@ -110,11 +110,18 @@ class PathSettings:
                              "Каталог ключа установки (вне базы данных); пусто — EZH_VAR_DIR/keys")
     checkpoint_dir: Path = _setting("EZH_CHECKPOINT_DIR", Path(""),
                                     "Каталог контрольных точек журнала аудита; пусто — EZH_VAR_DIR/checkpoints")
+    seal_passphrase_file: Path = _setting(
+        "EZH_SEAL_PASSPHRASE_FILE", Path(""),
+        "Файл пароля ключа электронной печати системы; пусто — <key_dir>/school/passphrase")
 
 
 @dataclass(frozen=True)
 class SchoolSettings:
     name: str = _setting("EZH_SCHOOL_NAME", "Школа", "Название школы в заголовках и документах")
+    full_name: str = _setting("EZH_SCHOOL_FULL_NAME", "",
+                              "Полное наименование школы по уставу для выписок и архива; пусто — как name")
+    address: str = _setting("EZH_SCHOOL_ADDRESS", "", "Адрес школы для выписок и архива")
+    head: str = _setting("EZH_SCHOOL_HEAD", "", "Директор школы (Фамилия И. О.) для выписок и ведомостей")
     timezone: str = _setting("EZH_TIMEZONE", "Europe/Moscow", "Часовой пояс школы",
                              check=_check_timezone)
 
@@ -288,6 +295,11 @@ class Settings:
             return self.paths.checkpoint_dir
         return self.paths.var_dir / "checkpoints"
 
+    @property
+    def seal_passphrase_file(self) -> Path:
+        value = self.paths.seal_passphrase_file
+        return value if str(value) not in ("", ".") else self.key_dir / "school" / "passphrase"
+
     def backup_path(self, name: str) -> Path:
         """A [backup] folder or file; an empty setting means its place under EZH_VAR_DIR."""
         value = getattr(self.backup, name)
@@ -435,7 +447,8 @@ def describe() -> list[tuple[str, str, str, str]]:
 def in_effect(settings: Settings) -> list[tuple[str, str, Any, str]]:
     """(environment variable, file key, value in effect, help) for every setting, for
     `ezh settings`; the directories left empty show the directory actually used."""
-    derived = {"EZH_KEY_DIR": settings.key_dir, "EZH_CHECKPOINT_DIR": settings.checkpoint_dir}
+    derived = {"EZH_KEY_DIR": settings.key_dir, "EZH_CHECKPOINT_DIR": settings.checkpoint_dir,
+               "EZH_SEAL_PASSPHRASE_FILE": settings.seal_passphrase_file}
     derived |= {f.metadata["env"]: settings.backup_path(f.name)
                 for f in dataclasses.fields(BackupSettings) if f.type in (Path, "Path")
                 and f.name != "config_dir"}

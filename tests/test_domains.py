@@ -62,7 +62,7 @@ def test_piccolo_apps_and_routes_come_from_the_declarations():
                                       "service.school.piccolo_app", "service.people.piccolo_app",
                                       "service.timetable.piccolo_app", "service.journal.piccolo_app",
                                       "service.diary.piccolo_app", "service.messages.piccolo_app",
-                                      "service.ops.piccolo_app"]
+                                      "service.ops.piccolo_app", "service.records.piccolo_app"]
     paths = {route.path for route in create_app(database_pool=False).routes}
     for domain in domains.discover():
         router = domains.resolve(domain.routes) if domain.routes else None

@@ -29,6 +29,8 @@ from tests.journal.contexts import CONTEXTS as JOURNAL_CONTEXTS
 from tests.journal.contexts import PARTIALS as JOURNAL_PARTIALS
 from tests.messages.contexts import CONTEXTS as MESSAGES_CONTEXTS
 from tests.messages.contexts import PARTIALS as MESSAGES_PARTIALS
+from tests.records.contexts import CONTEXTS as RECORDS_CONTEXTS
+from tests.records.contexts import PARTIALS as RECORDS_PARTIALS
 from tests.reports.contexts import CONTEXTS as REPORTS_CONTEXTS
 from tests.reports.contexts import PARTIALS as REPORTS_PARTIALS
 from tests.timetable.contexts import CONTEXTS as TIMETABLE_CONTEXTS
@@ -226,7 +228,6 @@ CONTEXTS: dict[str, tuple[Viewer | None, dict, str]] = {
     "home/none.html": (PARENT, {"role": None}, "Роль не назначена"),
     "home/stats.html": (ADMIN, {"counts": COUNTS, "grades": [{"grade": 5, "classes": 8,
                                                               "students": 230}]}, "2500"),
-    "home/archive.html": (ADMIN, {}, "<h1>Архив</h1>"),
     "portal/readiness.html": (ADMIN, {"done": 1, "counted": 2, "items": [
         Item("3", "Календарь учебного года", "ok", "учебных периодов 6", "/school/years", "Год"),
         Item("4", "Учебная нагрузка учителей", "partial", "классов с нагрузкой: 3 из 4",
@@ -323,6 +324,8 @@ CONTEXTS.update(MESSAGES_CONTEXTS)
 PARTIALS |= MESSAGES_PARTIALS
 CONTEXTS.update(REPORTS_CONTEXTS)
 PARTIALS |= REPORTS_PARTIALS
+CONTEXTS.update(RECORDS_CONTEXTS)
+PARTIALS |= RECORDS_PARTIALS
 
 
 def _all_templates() -> set[str]:

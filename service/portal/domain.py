@@ -1,5 +1,5 @@
 """The portal: each role's home page, and the sections that have no domain of their own yet
-(the school summary, the archive)."""
+(the school summary)."""
 
 from service.domains import Domain, HomeCard, MenuEntry, Right
 
@@ -8,7 +8,6 @@ DOMAIN = Domain(
     position=90,
     routes="service.portal.routes:router",
     rights=(
-        Right("archive.view", "Раздел «Архив»", "Архив", ("archivist", "admin", "deputy")),
         Right("reports.aggregate", "Сводные показатели школы без персональных данных", "Отчёты",
               ("observer", "deputy", "admin")),
         Right("school.readiness", "Страница «Готовность школы»", "Учебный год",
@@ -17,7 +16,6 @@ DOMAIN = Domain(
     menu=(
         MenuEntry("/home", "Главная", position=0),
         MenuEntry("/stats", "Сводка", ("reports.aggregate",), position=30),
-        MenuEntry("/archive", "Архив", ("archive.view",), position=40),
     ),
     home_cards=(
         HomeCard("/stats", "Сводка", "Классы и ученики по параллелям", ("reports.aggregate",),
@@ -25,7 +23,5 @@ DOMAIN = Domain(
         HomeCard("/readiness", "Готовность школы",
                  "Что из списка настройки журнала сделано и что осталось", ("school.readiness",),
                  position=10),
-        HomeCard("/archive", "Архив", "Запечатанные учебные годы и выписки", ("archive.view",),
-                 position=40),
     ),
 )

@@ -58,9 +58,4 @@ async def readiness(request: Request) -> Response:
                   counted=sum(item.state != "later" for item in items))
 
 
-@get("/archive", guards=[requires("archive.view")])
-async def archive(request: Request) -> Response:
-    return render(request, "home/archive.html")
-
-
-router = Router(path="/", route_handlers=[root, home, stats, readiness, archive])
+router = Router(path="/", route_handlers=[root, home, stats, readiness])

@@ -6,6 +6,7 @@ archive seals. Six queries whatever the size of the class."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from service.journal import access
@@ -35,20 +36,39 @@ def decision_text(r: dict) -> str:
     return f"{what}, приказ № {r['number']} от {r['dated']:%d.%m.%Y}"
 
 
-async def summary_sheet(scope: Scope, today: date, school: str = "") -> Report:
-    """The class's summary sheet of the year (``scope.kind`` is «class»)."""
-    year = scope.year
+@dataclass
+class ClassYear:
+    """The finals of one class's year as the summary sheet (and the archive's export) lay them
+    out: who, which subjects, every confirmed final by (pupil, kind, period, subject)."""
+
+    class_id: int
+    name: str
+    grade: int
+    class_teacher: str  # full name, or ""
+    periods: list[dict]  # the study periods of the class's grade, in order
+    pupils: list[dict]  # everyone enrolled at any time of the year (id, last/first/middle name)
+    subjects: dict[int, str]  # subject id → name
+    shorts: dict[int, str]  # subject id → short name (the name when it has none)
+    order: list[int]  # subjects by name
+    marks: dict[tuple[int, str, int | None, int], str]  # (pupil, kind, period, subject) → mark
+    decisions: dict[int, str]  # pupil → the council's decision with its order
+    has_exams: bool
+    any_finals: bool
+
+
+async def class_year(year: dict, class_id: int, today: date) -> ClassYear:
+    """The class's finals of the year. Six queries whatever the size of the class."""
     classes = await Lesson.raw("SELECT id, name, grade, class_teacher FROM school_class WHERE id = {}",
-                               scope.class_id).run()
+                               class_id).run()
     grade = classes[0]["grade"]
     periods = [p for p in await queries.periods(year["id"]) if p["grade_from"] <= grade <= p["grade_to"]]
     # everyone enrolled in the class at any time of the year: a pupil who left still has finals
     pupils = await Lesson.raw(
         "SELECT DISTINCT p.id, p.last_name, p.first_name, p.middle_name FROM enrolment e JOIN person p "
         "ON p.id = e.student WHERE e.school_class = {} AND e.starts_on <= {} "
-        "ORDER BY p.last_name, p.first_name, p.middle_name, p.id", scope.class_id, min(year["ends_on"], today)).run()
-    finals = await queries.finals(year["id"], kinds=("period", "year", "exam"), class_id=scope.class_id)
-    decisions = {r["student"]: decision_text(r) for r in await Lesson.raw(_DECISIONS_SQL, scope.class_id).run()}
+        "ORDER BY p.last_name, p.first_name, p.middle_name, p.id", class_id, min(year["ends_on"], today)).run()
+    finals = await queries.finals(year["id"], kinds=("period", "year", "exam"), class_id=class_id)
+    decisions = {r["student"]: decision_text(r) for r in await Lesson.raw(_DECISIONS_SQL, class_id).run()}
     subjects: dict[int, str] = {}
     shorts: dict[int, str] = {}
     marks: dict[tuple[int, str, int | None, int], str] = {}
@@ -56,11 +76,22 @@ async def summary_sheet(scope: Scope, today: date, school: str = "") -> Report:
         subjects.setdefault(r["subject"], r["subject_name"])
         shorts.setdefault(r["subject"], r["subject_short"] or r["subject_name"])
         marks[(r["student"], r["kind"], r["period"], r["subject"])] = r["mark"]
-    order = sorted(subjects, key=lambda s: subjects[s])
-    has_exams = any(k[1] == "exam" for k in marks)
+    teacher = await Lesson.raw("SELECT last_name, first_name, middle_name FROM person WHERE id = {}",
+                               classes[0]["class_teacher"]).run() if classes[0]["class_teacher"] else []
+    return ClassYear(class_id=class_id, name=classes[0]["name"], grade=grade,
+                     class_teacher=full_name(teacher[0]) if teacher else "", periods=periods, pupils=pupils,
+                     subjects=subjects, shorts=shorts, order=sorted(subjects, key=lambda s: subjects[s]),
+                     marks=marks, decisions=decisions, has_exams=any(k[1] == "exam" for k in marks),
+                     any_finals=bool(finals))
+
+
+async def summary_sheet(scope: Scope, today: date, school: str = "") -> Report:
+    """The class's summary sheet of the year (``scope.kind`` is «class»)."""
+    cy = await class_year(scope.year, scope.class_id, today)
+    periods, pupils, order, marks, shorts = cy.periods, cy.pupils, cy.order, cy.marks, cy.shorts
     lines: list[tuple[str, str, int | None]] = [(p["name"], "period", p["id"]) for p in periods]
     lines.append(("Год", "year", None))
-    if has_exams:
+    if cy.has_exams:
         lines.append(("Экзамен", "exam", None))
     columns = [Column("№", "int", 4), Column("Фамилия, имя, отчество", "text", 28), Column("Период", "text", 11)]
     columns += [Column(shorts[s], "mark", 6, "Предметы") for s in order]
@@ -70,17 +101,15 @@ async def summary_sheet(scope: Scope, today: date, school: str = "") -> Report:
         for i, (label, kind, period) in enumerate(lines):
             row = [n if i == 0 else None, full_name(p) if i == 0 else "", label]
             row += [marks.get((p["id"], kind, period, s), "") for s in order]
-            row.append(decisions.get(p["id"], "") if kind == "year" else "")
+            row.append(cy.decisions.get(p["id"], "") if kind == "year" else "")
             rows.append(row)
     section = Section("Итоговые отметки", columns, rows)
     if not pupils:
         section.notes.append("В классе нет учеников.")
-    elif not finals:
+    elif not cy.any_finals:
         section.notes.append("Итоговых отметок пока нет.")
-    teacher = await Lesson.raw("SELECT last_name, first_name, middle_name FROM person WHERE id = {}",
-                               classes[0]["class_teacher"]).run() if classes[0]["class_teacher"] else []
-    notes = [f"Классный руководитель: {full_name(teacher[0])}"] if teacher else []
-    abbreviated = [f"{shorts[s]} — {subjects[s]}" for s in order if shorts[s] != subjects[s]]
+    notes = [f"Классный руководитель: {cy.class_teacher}"] if cy.class_teacher else []
+    abbreviated = [f"{shorts[s]} — {cy.subjects[s]}" for s in order if shorts[s] != cy.subjects[s]]
     if abbreviated:
         section.notes.append("Сокращения: " + "; ".join(abbreviated) + ".")
     return Report(code="summary-sheet", title="Сводная ведомость итоговых отметок", scope=scope.words,

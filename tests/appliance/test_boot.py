@@ -203,6 +203,8 @@ def test_ezh_check_passes(appliance):
     assert out.returncode in (0, 1) and not failures, out.stdout + out.stderr
     assert re.search(r"^OK\s+база данных", out.stdout, re.MULTILINE), out.stdout
     assert re.search(r"^OK\s+резервная копия", out.stdout, re.MULTILINE), out.stdout
+    # the school's seal was made for the service's account (issue 12 item 2)
+    assert re.search(r"^OK\s+электронная печать системы", out.stdout, re.MULTILINE), out.stdout
 
 
 def test_timers_are_scheduled(appliance):

@@ -1,0 +1,32 @@
+"""The school's records (issue 12, R-ARC-1..4): transcripts sealed with the system's seal, the
+verification page anyone may open, and — for the archivist — the sealed years."""
+
+from service.domains import Domain, HomeCard, MenuEntry, Right
+
+SECTION = "Архив"
+
+DOMAIN = Domain(
+    name="records",
+    position=88,  # reads the reports' class year (summary sheet)
+    routes="service.records.routes:router",
+    piccolo_app="service.records.piccolo_app",
+    rights=(
+        Right("archive.view", "Раздел «Архив»", SECTION, ("archivist", "admin", "deputy")),
+        Right("records.issue", "Выдавать выписки успеваемости любого класса с электронной печатью системы",
+              SECTION, ("deputy", "admin"), includes=("records.issue_own",)),
+        Right("records.issue_own", "Выдавать выписки успеваемости своего класса (классному руководителю)",
+              SECTION, ("class_teacher",)),
+    ),
+    audit_actions={
+        "records.transcripts_issued": "Выданы выписки успеваемости",
+        "records.year_sealed": "Учебный год запечатан",
+        "records.year_reopened": "Запечатанный учебный год открыт для исправления",
+        "records.signature_attached": "Приложена квалифицированная подпись",
+        "records.verified": "Проверка документа на странице проверки",
+    },
+    menu=(MenuEntry("/archive", "Архив", ("archive.view",), position=40),),
+    home_cards=(
+        HomeCard("/archive", "Архив", "Выписки с электронной печатью системы, запечатанные учебные годы",
+                 ("archive.view", "records.issue", "records.issue_own"), position=40),
+    ),
+)

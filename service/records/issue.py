@@ -1,0 +1,253 @@
+"""Issuing transcripts (issue 12 item 3, 5; R-ARC-4): the export of a class's pupils, rendered as
+PDF/A, sealed with the system's seal on every core, written under the archive folder and
+entered in the register — one audit row per batch.
+
+A batch runs alone on the server (a lock file next to the documents): versions and short codes
+are decided before rendering, because they are printed on the documents. Files are written to a
+temporary folder and moved into place only when the whole batch is sealed; if the register's
+transaction then fails, the moved files are removed again — a failed batch leaves nothing.
+
+Re-issuing a pupil's transcript of the same period makes a new version; the old one is marked
+superseded and still verifies."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+
+from service.accounts.viewer import Viewer
+from service.audit.log import record
+from service.db import atomic
+from service.errors import NotFound, Refused
+from service.records import export, rules
+from service.records.tables import IssuedDocument
+from service.settings import get_settings
+from service.timetable.tables import Lesson
+
+KIND = "transcript"
+
+
+@dataclass
+class Issued:
+    """What a batch made: documents per class, pupils left out for having no finals."""
+
+    documents: list[dict] = field(default_factory=list)  # id, short_code, student, file, version, title
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return len(self.documents)
+
+
+def archive_dir() -> Path:
+    return get_settings().backup_path("packages_dir")
+
+
+def seal_dir() -> Path:
+    return get_settings().key_dir / "school"
+
+
+def seal_passphrase_file() -> Path | None:
+    """The seal key's passphrase file when configured; none: the key store's own default
+    (``<seal folder>/passphrase``)."""
+    value = get_settings().paths.seal_passphrase_file
+    return value if str(value) not in ("", ".") else None
+
+
+def verify_base() -> str:
+    server = get_settings().server
+    return server.public_url.rstrip("/") or f"http://{server.host}:{server.port}"
+
+
+@contextmanager
+def _alone(folder: Path) -> Iterator[None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / ".issue.lock", os.O_RDWR | os.O_CREAT, 0o640)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Refused("Выписки уже выпускаются (другим пользователем или командой): дождитесь "
+                          "окончания и повторите. Ничего не выпущено.") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+async def scope_classes(viewer: Viewer, year_id: int, class_ids: list[int] | None, grade: int | None) -> list[dict]:
+    """The classes of the year the viewer may issue for, narrowed to ``class_ids`` or a grade.
+    A class they may not issue for is «not found» (its id tells nothing)."""
+    rows = await Lesson.raw(
+        "SELECT id, name, grade, class_teacher FROM school_class WHERE year = {} ORDER BY grade, letter, name",
+        year_id).run()
+    if not viewer.can("records.issue"):
+        if not viewer.can("records.issue_own") or viewer.person_id is None:
+            raise NotFound()
+        rows = [r for r in rows if r["class_teacher"] == viewer.person_id]
+    if class_ids is not None:
+        known = {r["id"] for r in rows}
+        if any(c not in known for c in class_ids):
+            raise NotFound()
+        rows = [r for r in rows if r["id"] in set(class_ids)]
+    if grade is not None:
+        rows = [r for r in rows if r["grade"] == grade]
+    if not rows:
+        raise Refused("Нет классов, для которых можно выпустить выписки", field="class")
+    return rows
+
+
+async def _year_and_period(year_id: int, period_id: int | None) -> tuple[dict, dict | None]:
+    years = await Lesson.raw("SELECT id, name, starts_on, ends_on, closed_at FROM academic_year WHERE id = {}",
+                             year_id).run()
+    if not years:
+        raise NotFound()
+    period = None
+    if period_id is not None:
+        found = await Lesson.raw("SELECT id, name, number, grade_from, grade_to, starts_on, ends_on FROM study_period "
+                                 "WHERE id = {} AND year = {}", period_id, year_id).run()
+        if not found:
+            raise NotFound()
+        period = found[0]
+    return years[0], period
+
+
+def _title(doc: dict) -> str:
+    who = f"{doc['student']['surname']} {doc['student']['name']}"
+    what = doc["period"]["name"] if doc.get("period") else "учебный год"
+    return f"Выписка успеваемости: {who}, {doc['student']['class']}, {what} {doc['year']['name']}"[:200]
+
+
+async def _current_versions(year_id: int, period_id: int | None, students: list[int]) -> dict[int, dict]:
+    if not students:
+        return {}
+    marks = ", ".join("{}" for _ in students)
+    period_sql = "period = {}" if period_id is not None else "period IS NULL"
+    args = [year_id, *([period_id] if period_id is not None else []), *students]
+    rows = await Lesson.raw(
+        f"SELECT id, student, version, short_code FROM issued_document WHERE kind = '{KIND}' AND year = {{}} "
+        f"AND {period_sql} AND superseded_at IS NULL AND student IN ({marks})", *args).run()
+    return {r["student"]: r for r in rows}
+
+
+async def _unused_codes(n: int) -> list[str]:
+    codes: set[str] = set()
+    while len(codes) < n:
+        want = [rules.new_short_code() for _ in range(n - len(codes))]
+        marks = ", ".join("{}" for _ in want)
+        taken = {r["short_code"] for r in await Lesson.raw(
+            f"SELECT short_code FROM issued_document WHERE short_code IN ({marks})", *want).run()}
+        codes.update(c for c in want if c not in taken)
+    return sorted(codes)
+
+
+async def do_issue_transcripts(viewer: Viewer, year_id: int, *, period_id: int | None = None,
+                               class_ids: list[int] | None = None, grade: int | None = None,
+                               students: set[int] | None = None, today: date | None = None,
+                               now: datetime | None = None,
+                               progress: Callable[[int, int], None] | None = None) -> Issued:
+    """Issue the transcripts of a period (or the year) for the classes in scope. Refusals in
+    Russian: no seal key (or an expired one), nobody with finals, another batch running."""
+    from archive import batch, keys
+
+    started = asyncio.get_running_loop().time()
+    year, period = await _year_and_period(year_id, period_id)
+    classes = await scope_classes(viewer, year_id, class_ids, grade)
+    today = today or datetime.now(get_settings().tz).date()
+    now = now or datetime.now(get_settings().tz)
+    try:
+        identity = keys.load_identity(seal_dir(), passphrase_file=seal_passphrase_file())
+    except keys.KeyStoreError as exc:
+        raise Refused(str(exc)) from None
+    fingerprint = identity.certificate.fingerprint(hashes.SHA256()).hex()
+    pupils: list[export.Pupil] = []
+    result = Issued()
+    for c in classes:
+        try:
+            made, skipped = await export.class_transcripts(year, c["id"], period, today, students)
+        except export.ExportError as exc:
+            if len(classes) == 1:
+                raise Refused(str(exc), field="period") from None
+            continue  # a period of other grades (quarters vs halves): not this class's
+        pupils += made
+        result.skipped += [f"{n} ({c['name']})" for n in skipped]
+    if not pupils:
+        raise Refused("Выписки не выпущены: ни у одного ученика нет итоговых отметок за "
+                      + (period["name"] if period else "этот учебный год")
+                      + (". Без отметок: " + ", ".join(result.skipped[:20]) if result.skipped else ""))
+    root = archive_dir()
+    with _alone(root):
+        current = await _current_versions(year_id, period_id, [p.student for p in pupils])
+        codes = await _unused_codes(len(pupils))
+        base = verify_base()
+        folder = Path("documents") / rules.file_stem(year["name"].replace("/", "-"))
+        tmp = Path(tempfile.mkdtemp(prefix=".issue-", dir=root))
+        jobs, plan = [], []
+        for pupil, code in zip(pupils, codes, strict=True):
+            old = current.get(pupil.student)
+            version = old["version"] + 1 if old else 1
+            pupil.doc["document"] = {
+                "id": f"{year['name']}/{code}", "short_code": rules.shown_code(code), "version": version,
+                "issued_at": now.isoformat(timespec="seconds"), "verify_url": f"{base}/v/{code}",
+                "supersedes": rules.shown_code(old["short_code"]) if old else None}
+            what = f"p{period['number']}" if period else "god"
+            name = rules.file_stem(pupil.doc["student"]["surname"], pupil.doc["student"]["name"], what,
+                                   f"v{version}", code)
+            relative = folder / rules.file_stem(pupil.class_name) / f"{name}.pdf"
+            jobs.append((pupil.doc, str(tmp / relative)))
+            plan.append((pupil, code, version, relative, old))
+        try:
+            written = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: batch.seal_many(jobs, seal_dir(), seal_passphrase_file(),
+                                              progress=(lambda n: progress(n, len(jobs))) if progress else None))
+            moved: list[Path] = []
+            try:
+                for _, _, _, relative, _ in plan:
+                    target = root / relative
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(tmp / relative, target)
+                    moved.append(target)
+                result.documents = await _register(viewer, year, period, plan, written, fingerprint, now)
+            except BaseException:
+                for path in moved:
+                    path.unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise Refused(f"Выписки не выпущены: не удалось записать файлы ({exc.strerror or exc}). "
+                          "Ничего не выпущено, прежние выписки не тронуты.") from None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    result.seconds = asyncio.get_running_loop().time() - started
+    return result
+
+
+async def _register(viewer: Viewer, year: dict, period: dict | None, plan: list, written: list,
+                    fingerprint: str, now: datetime) -> list[dict]:
+    out = []
+    async with atomic():
+        for (pupil, code, version, relative, old), w in zip(plan, written, strict=True):
+            row = (await IssuedDocument.insert(IssuedDocument(
+                kind=KIND, short_code=code, year=year["id"], period=period["id"] if period else None,
+                student=pupil.student, school_class=pupil.class_id, version=version, title=_title(pupil.doc),
+                sha256=w.sha256, file=str(relative), size=w.size, certificate=fingerprint, issued_at=now,
+                issued_by=viewer.person_id)).returning(IssuedDocument.id).run())[0]["id"]
+            if old:
+                await IssuedDocument.update({IssuedDocument.superseded_at: now, IssuedDocument.superseded_by: row}).where(
+                    IssuedDocument.id == old["id"]).run()
+            out.append({"id": row, "short_code": code, "student": pupil.student, "file": str(relative),
+                        "version": version, "title": _title(pupil.doc), "class": pupil.class_name})
+        classes = sorted({p.class_name for p, *_ in plan})
+        await record(viewer.actor, "records.transcripts_issued", "year", year["id"],
+                     new={"period": period["name"] if period else "год", "classes": classes, "count": len(out),
+                          "versions_after_correction": sum(1 for *_, old in plan if old)})
+    return out

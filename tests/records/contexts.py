@@ -1,0 +1,34 @@
+"""Template contexts of the archive pages, in the form tests/test_templates.py merges."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from service.accounts.rights import PERMISSION_CODES
+from service.accounts.viewer import Viewer
+from service.records.verify import Answer
+
+DEPUTY = Viewer(3, "zavuch", 3, "Орлова Галина Петровна", ("deputy",), PERMISSION_CODES, role_names=("Завуч",))
+SEAL = {"ok": True, "subject": "ezh: электронная печать системы", "not_after": "28.11.2029", "days_left": 1095,
+        "ca_fingerprint": "AB:CD:" * 10 + "EF"}
+DOCS = [{"id": 5, "short_code": "7KQ4M2XD", "code": "7KQ4-M2XD", "version": 2, "superseded_at": None,
+         "title": "Выписка успеваемости: Морозов Артём, 5А, учебный год 2025/2026", "class_name": "5А",
+         "issued_at": datetime(2026, 6, 30, 9, 0, tzinfo=UTC), "size": 40000, "file": "documents/x.pdf"},
+        {"id": 4, "short_code": "7KQ4M2XA", "code": "7KQ4-M2XA", "version": 1,
+         "superseded_at": datetime(2026, 6, 30, 9, 0, tzinfo=UTC),
+         "title": "Выписка успеваемости: Морозов Артём, 5А, учебный год 2025/2026", "class_name": "5А",
+         "issued_at": datetime(2026, 6, 29, 9, 0, tzinfo=UTC), "size": 40000, "file": "documents/y.pdf"}]
+ARCHIVE = {"documents": DOCS, "years": [{"id": 2, "name": "2025/2026", "is_current": False,
+                                         "closed_at": datetime(2026, 8, 31, tzinfo=UTC)}],
+           "periods": [{"id": 7, "year": 2, "name": "1 четверть", "grade_from": 1, "grade_to": 9}],
+           "classes": [{"id": 9, "year": 2, "name": "5А"}], "sealed": [], "seal": SEAL, "may_issue": True,
+           "errors": {}, "typed": {}, "flash": "27"}
+VALID = Answer("valid", "Документ подлинный: выдан школой и не изменялся.",
+               [("Ученик", "А. М., 5А класс"), ("SHA-256 файла", "ab" * 32)])
+
+CONTEXTS = {
+    "records/archive.html": (DEPUTY, ARCHIVE, "Выпустить выписки успеваемости"),
+    "records/verify.html": (None, {"answer": VALID, "code": "7KQ4-M2XD", "error": "", "throttled": False},
+                            "Документ подлинный: выдан школой и не изменялся."),
+}
+PARTIALS: set[str] = set()

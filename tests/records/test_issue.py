@@ -1,0 +1,134 @@
+"""Issuing transcripts and checking them (issue 12 items 3–5, R-ARC-4, R-SEC-3) on the demo
+school's finished year, with the school's real seal key, real PDF/A and PAdES signatures:
+what is issued is in the register and verifies by file and by code; a re-issue makes a new
+version and the old one says «заменён»; a changed byte is «изменён»; scope and bad input are
+refused in Russian with nothing written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import date
+
+import pytest
+
+from service.accounts.rights import PERMISSION_CODES
+from service.accounts.viewer import Viewer
+from service.audit.tables import AuditEvent
+from service.demo import generate_demo_school
+from service.errors import NotFound, Refused
+from service.records import issue, rules, verify
+from service.records.tables import IssuedDocument
+from tests.records.test_export import last_year_class
+
+pytestmark = pytest.mark.anyio
+TODAY = date(2026, 11, 25)
+DEPUTY = Viewer(1, "zavuch", None, "Завуч", ("deputy",), PERMISSION_CODES)
+
+
+def _tool(*argv: str, data: bytes) -> str:
+    """A poppler tool on the bytes (quick; the test's loop has nothing else to do meanwhile)."""
+    return subprocess.run(list(argv), input=data, capture_output=True, check=True).stdout.decode()
+
+
+@pytest.fixture
+def seal(tmp_path, monkeypatch):
+    """The school's seal, made by the real key store in a folder of this test."""
+    from archive import keys
+
+    folder = tmp_path / "keys" / "school"
+    keys.init_school_keys(folder, school_name="Школа № 1 (тест)")
+    monkeypatch.setattr(issue, "seal_dir", lambda: folder)
+    monkeypatch.setattr(verify, "seal_dir", lambda: folder)
+    monkeypatch.setattr(issue, "archive_dir", lambda: tmp_path / "archive")
+    return folder
+
+
+async def _issue_class(viewer=DEPUTY, **kw):
+    year, cls = await last_year_class()
+    done = await issue.do_issue_transcripts(viewer, year["id"], class_ids=[cls["id"]], today=TODAY, **kw)
+    return year, cls, done
+
+
+async def test_a_class_s_year_transcripts_are_issued_sealed_and_registered(db, seal, tmp_path):
+    await generate_demo_school("S", 2026)
+    year, cls, done = await _issue_class()
+    pupils = await IssuedDocument.count().run()
+    assert done.count == pupils > 0 and not done.skipped
+    row = await IssuedDocument.select().order_by(IssuedDocument.id).first().run()
+    pdf = (tmp_path / "archive" / row["file"]).read_bytes()
+    assert pdf.startswith(b"%PDF-") and len(pdf) == row["size"]
+    text = _tool("pdftotext", "-", "-", data=pdf)
+    assert rules.shown_code(row["short_code"]) in text and "электронной печатью системы" in text
+    answer = await verify.by_file(pdf)
+    assert answer.status == "valid", answer.headline
+    assert ("Код", rules.shown_code(row["short_code"])) in answer.details
+    by_code = await verify.by_code(rules.shown_code(row["short_code"]).lower().replace("-", " "))
+    assert by_code.status == "valid"
+    # the machine-readable grades ride inside the PDF/A
+    listing = _tool("pdfdetach", "-list", str(tmp_path / "archive" / row["file"]), data=b"")
+    assert ".json" in listing
+    audit = await AuditEvent.select().where(AuditEvent.action == "records.transcripts_issued").run()
+    assert len(audit) == 1 and json.loads(audit[0]["new"])["count"] == done.count
+
+
+async def test_a_re_issue_is_a_new_version_and_the_old_one_says_superseded(db, seal, tmp_path):
+    await generate_demo_school("S", 2026)
+    _, _, first = await _issue_class()
+    _, _, second = await _issue_class()
+    assert {d["version"] for d in second.documents} == {2}
+    old = await IssuedDocument.select().where(IssuedDocument.version == 1).first().run()
+    assert old["superseded_at"] is not None and old["superseded_by"] is not None
+    answer = await verify.by_file((tmp_path / "archive" / old["file"]).read_bytes())
+    assert answer.status == "superseded" and "заменён" in answer.headline
+    assert any(label == "Заменён" for label, _ in answer.details)
+    new = await IssuedDocument.select().where(IssuedDocument.id == old["superseded_by"]).first().run()
+    assert (await verify.by_code(new["short_code"])).status == "valid"
+
+
+async def test_a_changed_byte_an_unknown_code_and_garbage(db, seal, tmp_path):
+    await generate_demo_school("S", 2026)
+    await _issue_class()
+    row = await IssuedDocument.select().first().run()
+    pdf = bytearray((tmp_path / "archive" / row["file"]).read_bytes())
+    at = pdf.index(b"/Type /Page") + 3 if b"/Type /Page" in pdf else len(pdf) // 3
+    pdf[at] ^= 0x01
+    assert (await verify.by_file(bytes(pdf))).status in ("modified", "not_pdf")
+    assert (await verify.by_code("ZZZZ-ZZZZ")).status == "unknown"
+    assert (await verify.by_code("что-то")).status == "bad_code"
+    assert (await verify.by_file(b"not a pdf at all")).status == "not_pdf"
+    assert (await verify.by_file(b"")).status == "not_pdf"
+
+
+async def test_scope_refusals_and_a_missing_seal_write_nothing(db, seal, tmp_path, monkeypatch):
+    await generate_demo_school("S", 2026)
+    year, cls = await last_year_class()
+    teacher = Viewer(7, "klruk", 999_999, "Чужой классный руководитель", ("class_teacher",),
+                     frozenset({"records.issue_own"}))
+    with pytest.raises(NotFound):
+        await issue.do_issue_transcripts(teacher, year["id"], class_ids=[cls["id"]], today=TODAY)
+    parent = Viewer(8, "roditel", 5, "Родитель", ("parent",), frozenset())
+    with pytest.raises(NotFound):
+        await issue.do_issue_transcripts(parent, year["id"], today=TODAY)
+    with pytest.raises(NotFound):
+        await issue.do_issue_transcripts(DEPUTY, 10**6, today=TODAY)
+    monkeypatch.setattr(issue, "seal_dir", lambda: tmp_path / "no-keys")
+    with pytest.raises(Refused, match="ezh keys init"):
+        await issue.do_issue_transcripts(DEPUTY, year["id"], class_ids=[cls["id"]], today=TODAY)
+    assert await IssuedDocument.count().run() == 0
+    assert not list((tmp_path / "archive").glob("documents/**/*.pdf"))
+
+
+async def test_nobody_with_finals_is_refused_naming_the_period(db, seal):
+    """A period of the current year that has not ended: no finals, nothing issued."""
+    await generate_demo_school("S", 2026)
+    from service.timetable.tables import Lesson
+
+    year = (await Lesson.raw("SELECT id, name FROM academic_year WHERE is_current = {}", True).run())[0]
+    period = (await Lesson.raw("SELECT id, name FROM study_period WHERE year = {} ORDER BY starts_on DESC LIMIT 1",
+                               year["id"]).run())[0]
+    cls = (await Lesson.raw("SELECT id FROM school_class WHERE year = {} AND grade <= 9 LIMIT 1", year["id"]).run())[0]
+    with pytest.raises(Refused, match="нет итоговых отметок"):
+        await issue.do_issue_transcripts(DEPUTY, year["id"], period_id=period["id"], class_ids=[cls["id"]],
+                                         today=TODAY)
+    assert await IssuedDocument.count().run() == 0
