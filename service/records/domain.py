@@ -14,8 +14,10 @@ DOMAIN = Domain(
         Right("archive.view", "Раздел «Архив»", SECTION, ("archivist", "admin", "deputy")),
         Right("records.issue", "Выдавать выписки успеваемости любого класса с электронной печатью системы",
               SECTION, ("deputy", "admin"), includes=("records.issue_own",)),
+        # the secretary holds it too (she leads no class: it gives her nothing) so that she may
+        # still hand out the class teacher's role on invitations (accounts.rules.rights_beyond)
         Right("records.issue_own", "Выдавать выписки успеваемости своего класса (классному руководителю)",
-              SECTION, ("class_teacher",)),
+              SECTION, ("class_teacher", "secretary")),
     ),
     audit_actions={
         "records.transcripts_issued": "Выданы выписки успеваемости",
