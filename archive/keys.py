@@ -228,7 +228,7 @@ def _same_key(key: PrivateKey, cert: x509.Certificate) -> bool:
     return key.public_key().public_bytes(*fmt) == cert.public_key().public_bytes(*fmt)
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     if cert.issuer != issuer.subject:
         return False
     try:
@@ -239,7 +239,7 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 
 
 def _self_signed(cert: x509.Certificate) -> bool:
-    return _issued_by(cert, cert)
+    return issued_by(cert, cert)
 
 
 def _order_chain(cert: x509.Certificate, extra: list[x509.Certificate]) -> list[x509.Certificate]:
@@ -249,7 +249,7 @@ def _order_chain(cert: x509.Certificate, extra: list[x509.Certificate]) -> list[
     pool = list(extra)
     current = cert
     while not _self_signed(current):
-        issuer = next((c for c in pool if _issued_by(current, c)), None)
+        issuer = next((c for c in pool if issued_by(current, c)), None)
         if issuer is None:
             break
         chain.append(issuer)

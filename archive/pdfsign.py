@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from archive.identity import SigningIdentity
+from archive.keys import issued_by  # one rule of who issued whom, for keys and seals
 
 REASON = "Электронная печать системы (контроль целостности)"
 STATUSES = ("valid", "modified", "untrusted", "unsigned", "not_pdf")
@@ -186,16 +187,6 @@ def _pyca(cert) -> x509.Certificate:
     return x509.load_der_x509_certificate(cert.dump())
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    if cert.issuer != issuer.subject:
-        return False
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except Exception:  # noqa: BLE001 - any failure means "not this issuer"
-        return False
-    return True
-
-
 def _why_untrusted(sig, trust_roots: list[x509.Certificate], moment: datetime | None) -> str:
     """Tell a foreign seal from the school's own seal whose certificate did not hold when the
     document was sealed: the person at the verification page needs different advice."""
@@ -203,8 +194,8 @@ def _why_untrusted(sig, trust_roots: list[x509.Certificate], moment: datetime | 
                "сертификатом")
     path = [_pyca(sig.signer_cert)]
     pool = [_pyca(c) for c in sig.other_embedded_certs]
-    while not any(_issued_by(path[-1], root) for root in trust_roots):
-        issuer = next((c for c in pool if c not in path and _issued_by(path[-1], c)), None)
+    while not any(issued_by(path[-1], root) for root in trust_roots):
+        issuer = next((c for c in pool if c not in path and issued_by(path[-1], c)), None)
         if issuer is None:
             return foreign
         path.append(issuer)
