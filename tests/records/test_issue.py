@@ -132,3 +132,22 @@ async def test_nobody_with_finals_is_refused_naming_the_period(db, seal):
         await issue.do_issue_transcripts(DEPUTY, year["id"], period_id=period["id"], class_ids=[cls["id"]],
                                          today=TODAY)
     assert await IssuedDocument.count().run() == 0
+
+
+@pytest.mark.pg_only
+async def test_two_batches_at_once_one_waits_for_nothing_and_is_refused(pg_db, seal):
+    """Two deputies pressing «Выпустить» at once: one batch runs, the other is refused in
+    Russian (versions and short codes are decided before rendering), and no pupil gets two
+    version-1 transcripts."""
+    import asyncio
+
+    await generate_demo_school("S", 2026)
+    year, cls = await last_year_class()
+    results = await asyncio.gather(
+        *(issue.do_issue_transcripts(DEPUTY, year["id"], class_ids=[cls["id"]], today=TODAY) for _ in range(2)),
+        return_exceptions=True)
+    refused = [r for r in results if isinstance(r, Refused)]
+    done = [r for r in results if isinstance(r, issue.Issued)]
+    assert len(done) == 1 and len(refused) == 1 and "уже выпускаются" in refused[0].message
+    rows = await IssuedDocument.select(IssuedDocument.student, IssuedDocument.version).run()
+    assert len(rows) == done[0].count and len({r["student"] for r in rows}) == len(rows)
