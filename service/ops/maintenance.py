@@ -246,9 +246,43 @@ async def verify_audit(checkpoint_dir: Path, key_dir: Path) -> StepOutcome:
                        details={"count": result.count})
 
 
-def verify_archive() -> StepOutcome:
-    """The sealed year packages do not exist yet (archive/ is empty): say so, do not pretend."""
-    return StepOutcome(True, "архив ещё не ведётся: проверять нечего", status=UNAVAILABLE)
+def verify_archive(packages_dir: Path, seal_dir: Path | None = None) -> StepOutcome:
+    """Every sealed year package under the archive folder, checked in full (files, manifests,
+    the CMS seal) by the same standard-library checker each package carries; a package sealed
+    by a CA the school does not hold (``seal_dir``'s trust roots) fails too. No packages yet:
+    said, not pretended."""
+    from archive import package_verify
+
+    folders = sorted(p.parent for p in packages_dir.glob("**/bagit.txt")
+                     if not any(part.startswith(".") for part in p.relative_to(packages_dir).parts))
+    if not folders:
+        return StepOutcome(True, "запечатанных учебных лет ещё нет: проверять нечего", status=UNAVAILABLE)
+    known = _school_cas(seal_dir)
+    bad = []
+    for folder in folders:
+        verdict = package_verify.verify_package(folder)
+        if not verdict.ok:
+            bad.append(f"{folder.name}: {verdict.problems[0]}")
+        elif known is not None and verdict.ca_fingerprint not in known:
+            bad.append(f"{folder.name}: заверен не корневым сертификатом школы")
+    if bad:
+        return StepOutcome(False, f"не прошли проверку {len(bad)} из {len(folders)}: " + "; ".join(bad[:5]))
+    return StepOutcome(True, f"пакетов проверено: {len(folders)}, все целы", details={"packages": len(folders)})
+
+
+def _school_cas(seal_dir: Path | None) -> set[str] | None:
+    """Fingerprints of the school's CA certificates (as the packages write them), or None
+    when there is no seal to compare with."""
+    if seal_dir is None:
+        return None
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from archive import keys, package_verify
+
+    try:
+        return {package_verify.fingerprint(c.public_bytes(Encoding.DER)) for c in keys.trust_roots(seal_dir)}
+    except keys.KeyStoreError:
+        return None
 
 
 def default_steps(settings, deadline: datetime, now: datetime) -> list[Step]:
@@ -275,5 +309,7 @@ def default_steps(settings, deadline: datetime, now: datetime) -> list[Step]:
         Step("audit", "Проверка цепочки журнала аудита",
              lambda: verify_audit(settings.checkpoint_dir, settings.key_dir),
              default_seconds=5 * 60),
-        Step("archive", "Проверка архива", verify_archive, default_seconds=60),
+        Step("archive", "Проверка архива",
+             lambda: verify_archive(settings.backup_path("packages_dir"), settings.key_dir / "school"),
+             default_seconds=60),
     ]

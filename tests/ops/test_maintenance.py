@@ -175,11 +175,11 @@ async def test_the_deadline_skips_a_step_that_would_overrun(var_dir, tmp_path):
 async def test_steps_not_due_and_the_archive_placeholder_are_reported_honestly(var_dir, tmp_path):
     run = await m.run_maintenance(var_dir, tmp_path / "state", [
         m.Step("drill", "Проверка восстановления", lambda: None, 1, due=lambda: False),
-        m.Step("archive", "Проверка архива", m.verify_archive, 1),
+        m.Step("archive", "Проверка архива", lambda: m.verify_archive(tmp_path / "archive"), 1),
     ], datetime.now(UTC) + timedelta(hours=1), out=lambda _: None)
     statuses = {s["code"]: (s["status"], s["message"]) for s in run.details["steps"]}
     assert statuses["drill"][0] == m.NOT_DUE
-    assert statuses["archive"] == (m.UNAVAILABLE, "архив ещё не ведётся: проверять нечего")
+    assert statuses["archive"] == (m.UNAVAILABLE, "запечатанных учебных лет ещё нет: проверять нечего")
     assert run.ok
 
 
@@ -222,3 +222,30 @@ def test_the_command_refuses_outside_the_window_and_when_already_running(sqlite_
     assert runs(tmp_path / "backups") == [] and maintenance_until(tmp_path) is None
     status = _ezh("maintenance", "status", env=env)
     assert status.returncode == 0 and "Режим обслуживания: выключен" in status.stdout
+
+
+def test_the_archive_step_checks_every_sealed_package_in_full(tmp_path):
+    """Issue 13 item 8 with issue 12's packages: a good package passes; one changed byte of a
+    file (same size) fails the night's step naming the package; a package sealed by another
+    school's CA fails when the school's own seal is known."""
+    from archive.package import build_package
+    from tests.archive.conftest import make_identity
+    from tests.archive.test_package import meta_for
+
+    payload = tmp_path / "payload"
+    (payload / "journals").mkdir(parents=True)
+    (payload / "journals" / "5a.csv").write_text("Ученик;Отметка\nМорозов Артём;5\n", encoding="utf-8")
+    archive = tmp_path / "archive" / "years"
+    archive.mkdir(parents=True)
+    sealed = build_package(payload, archive, meta=meta_for(), identity=make_identity())
+    outcome = m.verify_archive(tmp_path / "archive")
+    assert outcome.ok and outcome.message == "пакетов проверено: 1, все целы"
+    from archive import keys
+
+    keys.init_school_keys(tmp_path / "seal", school_name="Наша школа")
+    foreign = m.verify_archive(tmp_path / "archive", tmp_path / "seal")
+    assert not foreign.ok and "не корневым сертификатом школы" in foreign.message
+    csv = sealed.folder / "data" / "journals" / "5a.csv"
+    csv.write_bytes(csv.read_bytes().replace(b"5", b"4"))
+    broken = m.verify_archive(tmp_path / "archive")
+    assert not broken.ok and sealed.folder.name in broken.message and "5a.csv" in broken.message
