@@ -131,21 +131,11 @@ def _verify(p: argparse.ArgumentParser) -> Runner:
     return run
 
 
-_LABELS = {"subject": "Сертификат печати", "algorithm": "Алгоритм", "not_before": "Действует с",
-           "not_after": "Действует до", "days_left": "Осталось дней",
-           "ca_subject": "Корневой сертификат", "ca_not_after": "Корневой действует до",
-           "ca_fingerprint": "Отпечаток корневого (SHA-256)",
-           "signing_fingerprint": "Отпечаток печати (SHA-256)",
-           "history": "Прежних сертификатов", "imported": "Импортирован из внешнего УЦ"}
-
-
 def _show(folder: Path) -> None:
     from archive import keys
 
-    for key, value in keys.describe(folder).items():
-        if isinstance(value, bool):
-            value = "да" if value else "нет"
-        print(f"  {_LABELS.get(key, key)}: {value}")
+    for line in keys.describe_lines(keys.describe(folder)):
+        print(line)
 
 
 @command("keys", help="ключи электронной печати системы: создать, сменить, импортировать, "

@@ -459,3 +459,17 @@ def export_ca_pem(folder: Path) -> bytes:
     """Every school CA certificate (current first) as PEM: the trust anchor for checking
     documents without ezh."""
     return _pem(*trust_roots(folder))
+
+
+_LABELS = {"subject": "Сертификат печати", "algorithm": "Алгоритм", "not_before": "Действует с",
+           "not_after": "Действует до", "days_left": "Осталось дней",
+           "ca_subject": "Корневой сертификат", "ca_not_after": "Корневой действует до",
+           "ca_fingerprint": "Отпечаток корневого (SHA-256)",
+           "signing_fingerprint": "Отпечаток печати (SHA-256)",
+           "history": "Прежних сертификатов", "imported": "Импортирован из внешнего УЦ"}
+
+
+def describe_lines(info: dict) -> list[str]:
+    """:func:`describe` as lines for a person (both command lines print these)."""
+    return [f"  {_LABELS.get(key, key)}: {('да' if value else 'нет') if isinstance(value, bool) else value}"
+            for key, value in info.items()]

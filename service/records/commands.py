@@ -91,16 +91,10 @@ def cmd_keys(args, settings) -> int:
 
 
 def _show(info: dict) -> None:
-    labels = {"subject": "Сертификат печати", "algorithm": "Алгоритм", "not_before": "Действует с",
-              "not_after": "Действует до", "days_left": "Осталось дней", "ca_subject": "Корневой сертификат",
-              "ca_fingerprint": "Отпечаток корневого (SHA-256)", "signing_fingerprint": "Отпечаток печати (SHA-256)",
-              "history": "Прежних сертификатов", "imported": "Импортирован"}
-    for key, label in labels.items():
-        if key in info:
-            value = info[key]
-            if isinstance(value, bool):
-                value = "да" if value else "нет"
-            print(f"  {label}: {value}")
+    from archive.keys import describe_lines
+
+    for line in describe_lines(info):
+        print(line)
 
 
 def cmd_verify(args, settings) -> int:

@@ -19,7 +19,7 @@ from litestar.response import File
 from service import forms
 from service.errors import NotFound, Refused
 from service.records import queries, rules, verify
-from service.records.issue import archive_dir, do_issue_transcripts, scope_classes
+from service.records.issue import archive_dir, do_issue_transcripts
 from service.web import error_page, redirect, render, requires
 from service.web.errors import EXCEPTION_HANDLERS
 
@@ -75,8 +75,6 @@ async def issue_transcripts(request: Request) -> Response:
         if v["year"] is None:
             raise Refused("Учебный год: выберите год", field="year")
         class_ids = [v["class"]] if v["class"] is not None else None
-        if class_ids is None:
-            await scope_classes(request.user, v["year"], None, None)  # a class teacher: her classes
         done = await do_issue_transcripts(request.user, v["year"], period_id=v["period"], class_ids=class_ids)
     except Refused as exc:
         return await _archive(request, 400, forms.errors(exc) or {"issue": exc.message}, typed)
