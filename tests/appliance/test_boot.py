@@ -124,6 +124,8 @@ def appliance():
     tmp = Path(tempfile.mkdtemp(prefix="ezh-appliance-"))
     key = m.new_ssh_key(tmp)
     UV_CACHE.mkdir(parents=True, exist_ok=True)
+    for ns in (LAN.peer_ns, WAN.peer_ns):  # left behind by a run that was killed
+        m.run("ip", "netns", "del", ns, check=False)
     machine = m.make_machine("ezh", lower, [ADMIN, LAN, WAN], key)
     # The host's apt configuration was copied in when the tree was made; only the way out differs.
     (machine.root / "etc/apt/apt.conf.d/01ezh-test-proxy").write_text(
