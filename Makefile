@@ -33,7 +33,7 @@ venv-dev: $(UV)
 	$(UV) sync --frozen --quiet --python $(PYTHON) --group dev --extra provision
 
 lint: venv-dev
-	.venv/bin/ruff check service archive backups tests bench
+	.venv/bin/ruff check --no-cache service archive backups tests bench
 	.venv/bin/lint-imports
 
 bench: venv-dev

@@ -441,7 +441,6 @@ def cmd_demo(args, settings) -> int:
                 return _fail(exc.message)
             print(result.summary())
             from archive.keys import KeyStoreError
-
             from service.records.demo import prepare_archive
 
             try:
