@@ -42,8 +42,13 @@ def seal_and_write(jobs: list[tuple[dict, str]], key_dir: str, passphrase_file: 
     """Render ``jobs`` (document, path) with ``documents.render_<render>``, seal and write each.
     Runs in a worker process (or in the caller for a handful)."""
     identity = keys.load_identity(Path(key_dir), passphrase_file=Path(passphrase_file) if passphrase_file else None)
-    renderer: Callable[[list[dict]], list[bytes]] = getattr(documents, f"render_{render}")
-    pdfs = renderer([doc for doc, _ in jobs])
+    docs = [doc for doc, _ in jobs]
+    if render == "transcripts":
+        pdfs = documents.render_transcripts(docs)
+    elif render == "summary_sheet":
+        pdfs = [documents.render_summary_sheet(doc) for doc in docs]
+    else:
+        raise ValueError(f"unknown document kind {render!r}")
     return [_write(Path(path), pdfsign.sign_pdf(pdf, identity)) for (_, path), pdf in zip(jobs, pdfs, strict=True)]
 
 
@@ -52,20 +57,22 @@ def workers() -> int:
 
 
 def seal_many(jobs: list[tuple[dict, str]], key_dir: Path, passphrase_file: Path | None, *,
-              processes: int | None = None, progress: Callable[[int], None] | None = None) -> list[Written]:
+              processes: int | None = None, progress: Callable[[int], None] | None = None,
+              render: str = "transcripts") -> list[Written]:
     """Every job on ``processes`` worker processes (default: one per core); results in the
     order of ``jobs``. Small batches stay in this process."""
     processes = processes or workers()
     phrase = str(passphrase_file) if passphrase_file else None
     if len(jobs) <= CHUNK or processes == 1:
-        done = seal_and_write(jobs, str(key_dir), phrase)
+        done = seal_and_write(jobs, str(key_dir), phrase, render)
         if progress:
             progress(len(done))
         return done
     chunks = [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
     out: list[Written] = []
     with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for written in pool.map(seal_and_write, chunks, [str(key_dir)] * len(chunks), [phrase] * len(chunks)):
+        for written in pool.map(seal_and_write, chunks, [str(key_dir)] * len(chunks), [phrase] * len(chunks),
+                                [render] * len(chunks)):
             out.extend(written)
             if progress:
                 progress(len(out))

@@ -673,7 +673,7 @@ def _transcript_view(doc: dict) -> dict:
         shown += marks
         rows.append((r["subject"], marks))
     n = len(heads)
-    w_mark = 25 if n == 1 else min(11, 58 // n)
+    w_mark = 25 if n == 1 else min(13, 60 // n)
     attendance = ""
     if doc.get("attendance"):
         a = doc["attendance"]

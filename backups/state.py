@@ -77,3 +77,17 @@ def last_run(state_dir: Path, kind: str, *, ok: bool | None = None) -> RunRecord
         if run.kind == kind and (ok is None or run.ok == ok):
             return run
     return None
+
+
+def last_step(state_dir: Path, code: str, *, kinds: tuple[str, ...] = ("maintenance",),
+              statuses: tuple[str, ...] = ("ok", "failed")) -> tuple[RunRecord, dict] | None:
+    """The newest run of one of ``kinds`` in which the step ``code`` ended with one of ``statuses``
+    (a night whose step was not due, or had nothing to do, is passed over), with that step's
+    entry (``status``, ``message``, ``details``)."""
+    for run in reversed(runs(state_dir)):
+        if run.kind not in kinds:
+            continue
+        for step in run.details.get("steps", []):
+            if step.get("code") == code and step.get("status") in statuses:
+                return run, step
+    return None

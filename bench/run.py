@@ -29,6 +29,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "journal_grid": ("journal-grid.md", [], ["--size", "S", "--seconds", "2", "--connections", "4", "--runs", "5"]),
     "journal_saves": ("journal-saves.md", [], ["--seconds", "2", "--connections", "4"]),
     "reports": ("reports.md", [], ["--size", "S", "--repeat", "1"]),
+    "archive": ("archive.md", [], ["--size", "S"]),
 }
 
 

@@ -55,6 +55,7 @@ async def run_checks(settings: Settings,
 
     _check_key(settings, report)
     _check_seal(settings, report)
+    _check_archive(settings, report)
     _check_backups(settings, report)
     _check_disk(settings, report)
     _check_clock(settings, report)
@@ -154,6 +155,38 @@ def _check_seal(settings, report) -> None:
         report(None, "электронная печать системы", f"осталось дней: {days} — выполните ezh keys rotate ({text})")
     else:
         report(True, "электронная печать системы", text)
+
+
+ARCHIVE_MAX_AGE_DAYS = 8  # the night's check of every sealed package: at least weekly, with slack
+
+
+def _check_archive(settings, report, now: datetime | None = None) -> None:
+    """The sealed year packages as the night's maintenance last checked them in full (issue 12
+    item 9): a failed check is an alarm; none for over a week is a warning."""
+    from datetime import UTC, timedelta
+
+    from backups.state import last_step
+    from service.records.commands import ARCHIVE_KIND
+
+    packages = settings.backup_path("packages_dir")
+    has_packages = any(packages.glob("**/bagit.txt")) if packages.exists() else False
+    found = last_step(settings.backup_path("state_dir"), "archive", kinds=("maintenance", ARCHIVE_KIND))
+    if found is None:
+        if has_packages:
+            report(None, "архив (запечатанные годы)", "ещё не проверялся регламентными работами: "
+                                                     "ezh archive verify или ezh maintenance run")
+        return
+    run, step = found
+    tz = ZoneInfo(settings.school.timezone)
+    when = f"{run.finished_at.astimezone(tz):%d.%m.%Y %H:%M}"
+    if step["status"] != "ok":
+        report(False, "архив (запечатанные годы)", f"проверка {when} НЕ пройдена: {step.get('message', '')}. "
+                                                  "Что делать: docs/guides/archivist.md, «Если пакет не прошёл проверку»")
+    elif (now or datetime.now(UTC)) - run.finished_at > timedelta(days=ARCHIVE_MAX_AGE_DAYS):
+        report(None, "архив (запечатанные годы)", f"последняя проверка {when} — старше "
+                                                 f"{ARCHIVE_MAX_AGE_DAYS} дней: идут ли регламентные работы?")
+    else:
+        report(True, "архив (запечатанные годы)", f"{step.get('message', '')} ({when})")
 
 
 BACKUP_MAX_AGE_HOURS = 26  # a nightly backup, plus the window's length and some slack

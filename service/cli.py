@@ -760,6 +760,12 @@ def cmd_transcripts(args, settings) -> int:
     return run(args, settings, _ready_db)
 
 
+def cmd_archive(args, settings) -> int:
+    from service.records.commands import cmd_archive as run
+
+    return run(args, settings, _ready_db)
+
+
 def cmd_backup(args, settings) -> int:
     from service.backup_commands import cmd_backup as run
 
@@ -785,6 +791,7 @@ COMMANDS = {
     "ops": cmd_ops,
     "keys": cmd_keys,
     "transcripts": cmd_transcripts,
+    "archive": cmd_archive,
     "verify": cmd_verify,
 }
 

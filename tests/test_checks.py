@@ -54,3 +54,43 @@ async def test_key_line_reads_only_the_public_key(sqlite_db, tmp_path):
     (settings.key_dir / "installation.pub").write_text("испорчен")
     line = _line((await run_checks(settings))[0], "ключ установки")
     assert line.startswith("СБОЙ") and "installation.pub" in line
+
+
+def test_the_archive_line_reports_the_last_full_check(tmp_path):
+    """Issue 12 item 9: the night's check of every sealed package, as `ezh check` shows it —
+    nothing sealed: no line; a package never checked: a warning; the last check failed: an
+    alarm naming it; passed but over 8 days ago: a warning; passed lately: OK."""
+    from datetime import UTC, datetime, timedelta
+
+    from backups.state import RunRecord, record_run
+    from service.checks import _check_archive
+
+    settings = load_settings({"EZH_VAR_DIR": str(tmp_path / "var")})
+    state = settings.backup_path("state_dir")
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+    def line() -> list[tuple]:
+        said: list[tuple] = []
+        _check_archive(settings, lambda ok, what, text: said.append((ok, text)), now=now)
+        return said
+
+    assert line() == []
+    package = settings.backup_path("packages_dir") / "years" / "ezh-2025-2026-v1"
+    package.mkdir(parents=True)
+    (package / "bagit.txt").write_text("BagIt-Version: 1.0\n")
+    [(ok, text)] = line()
+    assert ok is None and "ещё не проверялся" in text
+
+    def night(at: datetime, status: str, message: str) -> None:
+        record_run(state, RunRecord(kind="maintenance", started_at=at, finished_at=at, ok=status == "ok",
+                                    details={"steps": [{"code": "archive", "status": status, "message": message}]}))
+
+    night(now - timedelta(days=2), "failed", "не прошли проверку 1 из 1: ezh-2025-2026-v1: файл изменён")
+    [(ok, text)] = line()
+    assert ok is False and "НЕ пройдена" in text and "ezh-2025-2026-v1" in text
+    night(now - timedelta(days=9), "ok", "пакетов проверено: 1, все целы")  # an older line, written later
+    [(ok, text)] = line()
+    assert ok is None and "старше 8 дней" in text
+    night(now - timedelta(hours=3), "ok", "пакетов проверено: 1, все целы")
+    [(ok, text)] = line()
+    assert ok is True and "все целы" in text

@@ -283,3 +283,23 @@ def test_verify_counts_rows_in_russian(site):
     assert out.returncode == 0, out.stderr
     # the rights granted by migrate and the journal's default grading systems: two rows
     assert "Цепочка цела: 2 записи," in out.stdout
+
+
+def test_the_archive_commands_answer_in_russian_with_their_exit_codes(site):
+    """`ezh archive …` wired to the actions (the seal itself: tests/records/test_seal.py and
+    bench/archive.py): an unknown year is a setup error (2); a year that cannot be sealed or
+    reopened is refused (1); nothing sealed lists and checks as nothing, exit 0."""
+    assert run(site, "migrate").returncode == 0
+    out = run(site, "archive", "seal", "--year", "1999/2000")
+    assert out.returncode == 2 and "учебного года 1999/2000 нет" in out.stderr
+    assert run(site, "demo-data", "--size", "S").returncode == 0
+    current = run(site, "archive", "seal", "--year", "2026/2027")
+    assert current.returncode == 1 and "ещё не закрыт" in current.stderr
+    reopen = run(site, "archive", "reopen", "--year", "2025/2026", "--reason", "Исправление отметки по протоколу")
+    assert reopen.returncode == 1 and "не запечатан" in reopen.stderr
+    listed = run(site, "archive", "list")
+    assert listed.returncode == 0 and "Запечатанных учебных лет нет" in listed.stdout
+    checked = run(site, "archive", "verify")
+    assert checked.returncode == 0 and "проверять нечего" in checked.stdout
+    usage = run(site, "archive", "reopen", "--year", "2025/2026")
+    assert usage.returncode == 2 and "--reason" in usage.stderr

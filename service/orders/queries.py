@@ -242,6 +242,14 @@ async def rollover_plan(old_year: int, new_year: int, leaving: Iterable[int] = (
                       "сделан", field="old_year")
     if new["closed_at"] is not None:
         raise Refused(f"{new['name']} учебный год закрыт", field="new_year")
+    # a year reopened for corrections after its seal is open again, but was rolled over already
+    done = await SchoolOrder.raw(
+        "SELECT o.number, o.dated FROM school_order o JOIN movement m ON m.school_order = o.id "
+        "JOIN school_class c ON c.id = m.from_class WHERE o.kind = 'promote' AND c.year = {} "
+        "AND NOT EXISTS (SELECT 1 FROM school_order x WHERE x.cancels = o.id) LIMIT 1", old_year).run()
+    if done:
+        raise Refused(f"Перевод из {old['name']} учебного года уже сделан (приказ № {done[0]['number']}): "
+                      "второй перевод не делается", field="old_year")
     if new["starts_on"] <= old["ends_on"]:
         raise Refused(f"{new['name']} учебный год должен начинаться после конца {old['name']} "
                       f"({_ru(old['ends_on'])})", field="new_year")

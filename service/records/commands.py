@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 EXIT_PROBLEM, EXIT_SETUP = 1, 2
+ARCHIVE_KIND = "archive-verify"  # `ezh archive verify` records its run so; `ezh check` reads it
 
 
 def _fail(message: str, code: int = EXIT_SETUP) -> int:
@@ -40,6 +41,28 @@ def add_parsers(sub) -> None:
     ti.add_argument("--class", dest="class_name", metavar="КЛАСС", help="класс, например 7А")
     ti.add_argument("--grade", type=int, metavar="ПАРАЛЛЕЛЬ", help="все классы параллели, 1–11")
     ti.add_argument("--out", type=Path, metavar="КАТАЛОГ", help="скопировать выпущенные PDF ещё и сюда")
+
+    ar = sub.add_parser("archive", help="запечатанные учебные годы: запечатать, открыть для исправления, "
+                                        "список, проверить")
+    asub = ar.add_subparsers(dest="archive_command", title="действия", metavar="действие", required=True)
+    sl = asub.add_parser("seal", help="запечатать закрытый учебный год: пакет BagIt (папка и tar) и паспорт архива")
+    sl.add_argument("--year", required=True, metavar="ГГГГ/ГГГГ", help="учебный год, например 2025/2026")
+    sl.add_argument("--out", type=Path, metavar="КАТАЛОГ",
+                    help="куда положить пакет (по умолчанию — в архив школы, <packages_dir>/years; "
+                         "он входит в резервные копии)")
+    ro = asub.add_parser("reopen", help="открыть запечатанный год для исправления (пакет остаётся действительным)")
+    ro.add_argument("--year", required=True, metavar="ГГГГ/ГГГГ")
+    ro.add_argument("--reason", required=True, metavar="ПРИЧИНА", help="что исправляется и на каком основании")
+    asub.add_parser("list", help="запечатанные годы: версии, отпечатки, последняя проверка")
+    ag = asub.add_parser("attach-signature", help="приложить квалифицированную подпись директора (.sig) к пакету "
+                                                  "года или к выданному документу")
+    ag.add_argument("file", type=Path, metavar="ФАЙЛ.sig")
+    target = ag.add_mutually_exclusive_group(required=True)
+    target.add_argument("--year", metavar="ГГГГ/ГГГГ", help="к последней версии пакета этого года")
+    target.add_argument("--code", metavar="КОД", help="к документу с этим кодом проверки")
+    ag.add_argument("--note", default="", metavar="ТЕКСТ", help="примечание: кто и когда подписал")
+    av = asub.add_parser("verify", help="проверить все запечатанные пакеты сейчас (код 0 — все целы)")
+    av.add_argument("--year", metavar="ГГГГ/ГГГГ", help="только этот учебный год")
 
     vf = sub.add_parser("verify", help="проверить PDF с электронной печатью системы без сети и без базы "
                                        "(код 0 — подлинный, 1 — нет)")
@@ -176,3 +199,109 @@ def cmd_transcripts(args, settings, ready_db) -> int:
 
     return asyncio.run(go())
 
+
+
+def cmd_archive(args, settings, ready_db) -> int:
+    """``ezh archive seal|reopen|list|verify`` as the deputy head's button does it, with the
+    rights of the command line (records.seal, archive.view)."""
+    from datetime import UTC, datetime
+
+    from backups.state import RunRecord, record_run
+    from service.accounts.viewer import Viewer
+    from service.errors import NotFound, Refused
+    from service.records import seal
+    from service.timetable.tables import Lesson
+
+    cli = Viewer(user_id=None, login="ezh archive", person_id=None, full_name="ezh archive (командная строка)",
+                 roles=(), permissions=frozenset({"records.seal", "records.issue", "archive.view"}))
+
+    async def year_id(name: str) -> int | None:
+        rows = await Lesson.raw("SELECT id FROM academic_year WHERE name = {}", name.strip()).run()
+        return rows[0]["id"] if rows else None
+
+    async def attach() -> int:
+        from service.records import rules, signatures
+
+        if not args.file.is_file():
+            return _fail(f"файла {args.file} нет")
+        data = args.file.read_bytes()[:signatures.MAX_BYTES + 1]
+        sealed_id = document_id = None
+        if args.year:
+            yid = await year_id(args.year)
+            last = await seal.latest_seal(yid) if yid else None
+            if last is None:
+                return _fail(f"{args.year} учебный год не запечатан")
+            sealed_id = last["id"]
+        else:
+            code = rules.normalise_short_code(args.code)
+            rows = await Lesson.raw("SELECT id FROM issued_document WHERE short_code = {}", code or "").run()
+            if not rows:
+                return _fail(f"документа с кодом {args.code} школа не выдавала")
+            document_id = rows[0]["id"]
+        try:
+            done = await signatures.do_attach_signature(cli, sealed_id=sealed_id, document_id=document_id,
+                                                        filename=args.file.name, data=data, note=args.note)
+        except (Refused, NotFound) as exc:
+            return _fail(getattr(exc, "message", "") or "не найдено", EXIT_PROBLEM)
+        print(f"Подпись приложена к «{done['to']}»: SHA-256 {done['sha256']}, файл {done['file']}; {done['checked']}")
+        return 0
+
+    async def go() -> int:
+        await ready_db()
+        cmd = args.archive_command
+        if cmd == "attach-signature":
+            return await attach()
+        if cmd in ("seal", "reopen") or (cmd == "verify" and args.year):
+            yid = await year_id(args.year)
+            if yid is None:
+                return _fail(f"учебного года {args.year} нет")
+        try:
+            if cmd == "seal":
+                done = await seal.do_seal_year(cli, yid, out_dir=args.out,
+                                               progress=lambda what: print(f"  … {what}", file=sys.stderr, flush=True))
+                print(f"Запечатан {args.year} учебный год: {done.name} (версия {done.version}), "
+                      f"файлов {done.files}, {done.bytes} байт, за {done.seconds:.0f} с")
+                print(f"Папка: {done.folder}\nTar:   {done.tar}\nПаспорт архива (распечатать, подписать, "
+                      f"поставить печать): {done.passport}")
+                print(f"Корневой отпечаток: {done.root_digest}")
+                if done.reissued:
+                    print(f"Выписок за год выпущено заново (данные изменились или их не было): {done.reissued}")
+                if args.out:
+                    print("Пакет лежит вне архива школы: он не попадёт в резервные копии и еженощную проверку.")
+                return 0
+            if cmd == "reopen":
+                done = await seal.do_reopen_year(cli, yid, args.reason)
+                print(f"{done['year']} учебный год открыт для исправления; пакет {done['package']} остаётся "
+                      f"действительным. Следующее запечатывание сделает версию {done['next_version']}.")
+                return 0
+            rows = await seal.register(yid if cmd == "verify" and args.year else None)
+            if cmd == "list":
+                if not rows:
+                    print("Запечатанных учебных лет нет.")
+                for r in rows:
+                    state = ("цел" if r["verified_ok"] else "НЕ ПРОШЁЛ ПРОВЕРКУ") if r["verified_ok"] is not None \
+                        else "не проверялся"
+                    print(f"{r['year_name']}  v{r['version']}  {r['name']}  файлов {r['files']}  "
+                          f"{r['root_digest']}  проверен {r['verified_at'].astimezone(settings.tz):%d.%m.%Y %H:%M}: {state}"
+                          + (f"  (открыт для исправления: {r['reopen_reason']})" if r["reopened_at"] else ""))
+                return 0
+            started = datetime.now(UTC)
+            bad = []
+            for r in rows:
+                verdict = await seal.do_verify_sealed(cli, r["id"])
+                if not verdict["ok"]:
+                    bad.append(f"{r['name']}: {verdict['message']}")
+                print(f"{r['name']}: {'цел' if verdict['ok'] else 'НЕ ПРОШЁЛ'} — {verdict['message']}")
+            if not rows:
+                print("Запечатанных учебных лет нет: проверять нечего.")
+                return 0
+            message = (f"пакетов проверено: {len(rows)}, все целы" if not bad else
+                       f"не прошли проверку {len(bad)} из {len(rows)}: " + "; ".join(bad[:5]))
+            record_run(settings.backup_path("state_dir"), RunRecord(
+                kind=ARCHIVE_KIND, started_at=started, finished_at=datetime.now(UTC), ok=not bad, message=message,
+                details={"steps": [{"code": "archive", "status": "failed" if bad else "ok", "message": message}]}))
+            return EXIT_PROBLEM if bad else 0
+        except (Refused, NotFound) as exc:
+            return _fail(getattr(exc, "message", "") or "не найдено", EXIT_PROBLEM)
+
+    return asyncio.run(go())

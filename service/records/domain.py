@@ -16,6 +16,8 @@ DOMAIN = Domain(
               SECTION, ("deputy", "admin"), includes=("records.issue_own",)),
         # the secretary holds it too (she leads no class: it gives her nothing) so that she may
         # still hand out the class teacher's role on invitations (accounts.rules.rights_beyond)
+        Right("records.seal", "Запечатывать закрытый учебный год и открывать запечатанный для исправления",
+              SECTION, ("deputy", "admin")),
         Right("records.issue_own", "Выдавать выписки успеваемости своего класса (классному руководителю)",
               SECTION, ("class_teacher", "secretary")),
     ),
@@ -25,6 +27,7 @@ DOMAIN = Domain(
         "records.year_reopened": "Запечатанный учебный год открыт для исправления",
         "records.signature_attached": "Приложена квалифицированная подпись",
         "records.verified": "Проверка документа на странице проверки",
+        "records.package_verified": "Запечатанный пакет проверен",
     },
     menu=(MenuEntry("/archive", "Архив", ("archive.view",), position=40),),
     home_cards=(

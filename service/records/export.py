@@ -7,6 +7,8 @@ birth dates), whatever the number of its pupils."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,11 +36,39 @@ class Pupil:
     doc: dict
 
 
+def content_digest(doc: dict) -> str:
+    """SHA-256 of a document's data without its «document» block (number, code, time): equal
+    digests mean a re-issue would print the same marks."""
+    body = {k: v for k, v in doc.items() if k != "document"}
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
 def school_block() -> dict:
     school = get_settings().school
     block = {"name": school.name, "full_name": school.full_name or school.name, "address": school.address,
              "head": school.head}
     return {k: v for k, v in block.items() if v}  # an empty field is absent, not blank
+
+
+async def head_name(today: date) -> str:
+    """The head as documents print it: the setting (EZH_SCHOOL_HEAD) or else whoever holds the
+    post «директор» on ``today`` in the staff list («Фамилия И. О.»); empty when neither."""
+    if get_settings().school.head:
+        return get_settings().school.head
+    rows = await Lesson.raw(
+        "SELECT p.last_name, p.first_name, p.middle_name FROM staff_member s JOIN person p ON p.id = s.person "
+        "WHERE lower(s.post) = 'директор' AND s.starts_on <= {} AND (s.ends_on IS NULL OR s.ends_on >= {}) "
+        "ORDER BY s.starts_on DESC LIMIT 1", today, today).run()
+    if not rows:
+        return ""
+    r = rows[0]
+    return f"{r['last_name']} {r['first_name'][:1]}. {(r['middle_name'] or '')[:1]}{'.' if r['middle_name'] else ''}".strip()
+
+
+async def school_with_head(today: date) -> dict:
+    block = school_block()
+    head = await head_name(today)
+    return {**block, "head": head} if head else block
 
 
 def year_block(year: dict) -> dict:
@@ -146,7 +176,7 @@ async def summary_sheet_doc(year: dict, class_id: int, today: date) -> dict:
                 finals[f"s{s}"] = cell
         students.append({"id": str(p["id"]), "name": " ".join(x for x in (p["last_name"], p["first_name"], p["middle_name"]) if x),
                          "finals": finals, "decision": cy.decisions.get(p["id"])})
-    return {"format": "ezh-summary-sheet", "version": FORMAT_VERSION, "school": school_block(),
+    return {"format": "ezh-summary-sheet", "version": FORMAT_VERSION, "school": await school_with_head(today),
             "year": year_block(year),
             "class": {"name": cy.name, "grade": cy.grade, "class_teacher": cy.class_teacher},
             "periods": [_period_block(p) for p in cy.periods],

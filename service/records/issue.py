@@ -70,16 +70,21 @@ def verify_base() -> str:
     return server.public_url.rstrip("/") or f"http://{server.host}:{server.port}"
 
 
+BUSY = ("Выписки уже выпускаются (другим пользователем или командой): дождитесь окончания и повторите. "
+        "Ничего не выпущено.")
+
+
 @contextmanager
-def _alone(folder: Path) -> Iterator[None]:
+def alone(folder: Path, lock: str = ".issue.lock", busy: str = BUSY) -> Iterator[None]:
+    """One batch (or seal) at a time on this server: a lock file in ``folder``; a second one is
+    refused with ``busy`` (flock: released by the kernel if the holder dies)."""
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / ".issue.lock", os.O_RDWR | os.O_CREAT, 0o640)
+    fd = os.open(folder / lock, os.O_RDWR | os.O_CREAT, 0o640)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise Refused("Выписки уже выпускаются (другим пользователем или командой): дождитесь "
-                          "окончания и повторите. Ничего не выпущено.") from None
+            raise Refused(busy) from None
         yield
     finally:
         os.close(fd)
@@ -135,12 +140,13 @@ async def _current_versions(year_id: int, period_id: int | None, students: list[
     period_sql = "period = {}" if period_id is not None else "period IS NULL"
     args = [year_id, *([period_id] if period_id is not None else []), *students]
     rows = await Lesson.raw(
-        f"SELECT id, student, version, short_code FROM issued_document WHERE kind = '{KIND}' AND year = {{}} "
+        f"SELECT id, student, version, short_code, content_sha256, file, sha256 FROM issued_document "
+        f"WHERE kind = '{KIND}' AND year = {{}} "
         f"AND {period_sql} AND superseded_at IS NULL AND student IN ({marks})", *args).run()
     return {r["student"]: r for r in rows}
 
 
-async def _unused_codes(n: int) -> list[str]:
+async def unused_codes(n: int) -> list[str]:
     codes: set[str] = set()
     while len(codes) < n:
         want = [rules.new_short_code() for _ in range(n - len(codes))]
@@ -186,9 +192,9 @@ async def do_issue_transcripts(viewer: Viewer, year_id: int, *, period_id: int |
                       + (period["name"] if period else "этот учебный год")
                       + (". Без отметок: " + ", ".join(result.skipped[:20]) if result.skipped else ""))
     root = archive_dir()
-    with _alone(root):
+    with alone(root):
         current = await _current_versions(year_id, period_id, [p.student for p in pupils])
-        codes = await _unused_codes(len(pupils))
+        codes = await unused_codes(len(pupils))
         base = verify_base()
         folder = Path("documents") / rules.file_stem(year["name"].replace("/", "-"))
         tmp = Path(tempfile.mkdtemp(prefix=".issue-", dir=root))
@@ -196,6 +202,7 @@ async def do_issue_transcripts(viewer: Viewer, year_id: int, *, period_id: int |
         for pupil, code in zip(pupils, codes, strict=True):
             old = current.get(pupil.student)
             version = old["version"] + 1 if old else 1
+            content = export.content_digest(pupil.doc)
             pupil.doc["document"] = {
                 "id": f"{year['name']}/{code}", "short_code": rules.shown_code(code), "version": version,
                 "issued_at": now.isoformat(timespec="seconds"), "verify_url": f"{base}/v/{code}",
@@ -205,14 +212,14 @@ async def do_issue_transcripts(viewer: Viewer, year_id: int, *, period_id: int |
                                    f"v{version}", code)
             relative = folder / rules.file_stem(pupil.class_name) / f"{name}.pdf"
             jobs.append((pupil.doc, str(tmp / relative)))
-            plan.append((pupil, code, version, relative, old))
+            plan.append((pupil, code, version, relative, old, content))
         try:
             written = await asyncio.get_running_loop().run_in_executor(
                 None, lambda: batch.seal_many(jobs, seal_dir(), seal_passphrase_file(),
                                               progress=(lambda n: progress(n, len(jobs))) if progress else None))
             moved: list[Path] = []
             try:
-                for _, _, _, relative, _ in plan:
+                for _, _, _, relative, _, _ in plan:
                     target = root / relative
                     target.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(tmp / relative, target)
@@ -235,11 +242,11 @@ async def _register(viewer: Viewer, year: dict, period: dict | None, plan: list,
                     fingerprint: str, now: datetime) -> list[dict]:
     out = []
     async with atomic():
-        for (pupil, code, version, relative, old), w in zip(plan, written, strict=True):
+        for (pupil, code, version, relative, old, content), w in zip(plan, written, strict=True):
             row = (await IssuedDocument.insert(IssuedDocument(
                 kind=KIND, short_code=code, year=year["id"], period=period["id"] if period else None,
                 student=pupil.student, school_class=pupil.class_id, version=version, title=_title(pupil.doc),
-                sha256=w.sha256, file=str(relative), size=w.size, certificate=fingerprint, issued_at=now,
+                sha256=w.sha256, content_sha256=content, file=str(relative), size=w.size, certificate=fingerprint, issued_at=now,
                 issued_by=viewer.person_id)).returning(IssuedDocument.id).run())[0]["id"]
             if old:
                 await IssuedDocument.update({IssuedDocument.superseded_at: now, IssuedDocument.superseded_by: row}).where(
@@ -249,5 +256,5 @@ async def _register(viewer: Viewer, year: dict, period: dict | None, plan: list,
         classes = sorted({p.class_name for p, *_ in plan})
         await record(viewer.actor, "records.transcripts_issued", "year", year["id"],
                      new={"period": period["name"] if period else "год", "classes": classes, "count": len(out),
-                          "versions_after_correction": sum(1 for *_, old in plan if old)})
+                          "versions_after_correction": sum(1 for *_, old, _ in plan if old)})
     return out

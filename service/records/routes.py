@@ -18,7 +18,7 @@ from litestar.response import File
 
 from service import forms
 from service.errors import NotFound, Refused
-from service.records import queries, rules, verify
+from service.records import queries, rules, seal, signatures, verify
 from service.records.issue import archive_dir, do_issue_transcripts
 from service.web import error_page, redirect, render, requires
 from service.web.errors import EXCEPTION_HANDLERS
@@ -31,6 +31,10 @@ ISSUE_FORM = {
     "class": forms.Int("Класс", min=1),
 }
 CODE_FORM = {"code": forms.Text("Код документа", 40)}
+SEAL = requires("records.seal")
+VIEW = requires("archive.view")
+SEAL_FORM = {"year": forms.Int("Учебный год", min=1)}
+REOPEN_FORM = {"reason": forms.Text("Причина", 1000)}
 TOO_BIG = "Файл больше 20 МБ — это не выписка школы. Загрузите PDF выписки."
 
 # at most this many checks a minute from one address (the page is open to anyone)
@@ -62,8 +66,10 @@ async def _archive(request: Request, status: int = 200, errors: dict | None = No
                    typed: dict | None = None) -> Response:
     data = await queries.archive_page(request.user)
     flash = request.query_params.get("issued", "") if status == 200 else ""
+    said = ({k: request.query_params.get(k, "")[:200] for k in ("sealed", "reopened", "checked", "signed")}
+            if status == 200 else {})
     return render(request, "records/archive.html", status_code=status, errors=errors or {},
-                  typed=typed or {}, flash=flash, **data)
+                  typed=typed or {}, flash=flash, said=said, **data)
 
 
 @post("/archive/transcripts", guards=[ISSUE])
@@ -92,6 +98,90 @@ async def download(request: Request, doc_id: FromPath[int]) -> Response:
         return error_page(request, 410, "Файл документа не найден в архиве на сервере: восстановите его "
                                         "из резервной копии (docs/backups.md).")
     return File(path=path, filename=path.name, media_type="application/pdf", content_disposition_type="attachment")
+
+
+# --- sealed years ------------------------------------------------------------------------------
+
+
+@post("/archive/seal", guards=[SEAL])
+async def seal_year(request: Request) -> Response:
+    data = await request.form()
+    typed = {"seal_year": data.get("year") if isinstance(data.get("year"), str) else ""}
+    try:
+        v = forms.parse(SEAL_FORM, data)
+        if v["year"] is None:
+            raise Refused("Учебный год: выберите год", field="year")
+        done = await seal.do_seal_year(request.user, v["year"])
+    except Refused as exc:
+        return await _archive(request, 400, {"seal": exc.message}, typed)
+    return redirect(f"/archive?sealed={quote(done.name)}#years", request)
+
+
+@post("/archive/years/{sealed_id:int}/reopen", guards=[SEAL])
+async def reopen_year(request: Request, sealed_id: FromPath[int]) -> Response:
+    row = await queries.sealed(request.user, sealed_id)
+    data = await request.form()
+    try:
+        v = forms.parse(REOPEN_FORM, data)
+        await seal.do_reopen_year(request.user, row["year"], v["reason"] or "")
+    except Refused as exc:
+        return await _archive(request, 400, {f"reopen-{sealed_id}": exc.message},
+                              {f"reason-{sealed_id}": data.get("reason") if isinstance(data.get("reason"), str) else ""})
+    return redirect(f"/archive?reopened={quote(row['year_name'])}#years", request)
+
+
+@post("/archive/years/{sealed_id:int}/verify", guards=[VIEW])
+async def verify_sealed(request: Request, sealed_id: FromPath[int]) -> Response:
+    await queries.sealed(request.user, sealed_id)
+    done = await seal.do_verify_sealed(request.user, sealed_id)
+    return redirect(f"/archive?checked={quote(done['name'])}#years", request)
+
+
+@post("/archive/years/{sealed_id:int}/signature", guards=[VIEW], request_max_body_size=signatures.MAX_BYTES + 64 * 1024)
+async def attach_signature(request: Request, sealed_id: FromPath[int]) -> Response:
+    """The head's qualified signature (a detached .sig made with the school's own tools)."""
+    await queries.sealed(request.user, sealed_id)
+    data = await request.form()
+    upload = data.get("file")
+    note = data.get("note") if isinstance(data.get("note"), str) else ""
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise Refused("Файл подписи: выберите файл .sig", field="file")
+        content = await upload.read(signatures.MAX_BYTES + 1)
+        await signatures.do_attach_signature(request.user, sealed_id=sealed_id, filename=upload.filename,
+                                             data=content, note=note)
+    except Refused as exc:
+        return await _archive(request, 400, {f"sign-{sealed_id}": exc.message}, {f"note-{sealed_id}": note})
+    return redirect(f"/archive?signed={sealed_id}#sealed-{sealed_id}", request)
+
+
+@get("/archive/signatures/{signature_id:int}", guards=[VIEW])
+async def signature_file(request: Request, signature_id: FromPath[int]) -> Response:
+    row = await queries.signature(request.user, signature_id)
+    path = archive_dir() / row["file"]
+    if not path.is_file():
+        return error_page(request, 410, "Файл подписи не найден в архиве на сервере: восстановите его из "
+                                        "резервной копии (docs/backups.md).")
+    return File(path=path, filename=row["filename"], media_type="application/pkcs7-signature",
+                content_disposition_type="attachment")
+
+
+@get("/archive/years/{sealed_id:int}/{what:str}", guards=[VIEW])
+async def sealed_file(request: Request, sealed_id: FromPath[int], what: FromPath[str]) -> Response:
+    """The package as one tar, or its passport (PDF) to print."""
+    row = await queries.sealed(request.user, sealed_id)
+    if what == "tar":
+        path = seal.stored_path(row["tar"])
+        media = "application/x-tar"
+    elif what == "passport" and row["passport_file"]:
+        path = seal.stored_path(row["passport_file"])
+        media = "application/pdf"
+    else:
+        raise NotFound()
+    if not path.is_file():
+        return error_page(request, 410, "Файл пакета не найден в архиве на сервере: восстановите его из резервной "
+                                        "копии (docs/backups.md).")
+    return File(path=path, filename=path.name, media_type=media, content_disposition_type="attachment")
 
 
 # --- verification, open to anyone ------------------------------------------------------------
@@ -145,5 +235,6 @@ async def _verify(request: Request, answer: verify.Answer | None, *, code: str =
                   code=code[:40], error=error, throttled=throttled)
 
 
-router = Router(path="/", route_handlers=[archive_page, issue_transcripts, download, verify_page, verify_link,
-                                          verify_upload])
+router = Router(path="/", route_handlers=[archive_page, issue_transcripts, download, seal_year, reopen_year,
+                                          verify_sealed, attach_signature, signature_file, sealed_file, verify_page,
+                                          verify_link, verify_upload])

@@ -28,6 +28,9 @@ class IssuedDocument(Table, tablename="issued_document"):
     version = Integer(default=1)
     title = Varchar(length=200)
     sha256 = Varchar(length=64, index=True)
+    # SHA-256 of the export the document was made from, without its «document» block: the
+    # year's seal re-issues a transcript only when its data changed since (empty: not known)
+    content_sha256 = Varchar(length=64, default="")
     file = Varchar(length=300)
     size = BigInt()
     certificate = Varchar(length=100)  # SHA-256 fingerprint of the seal certificate
