@@ -264,6 +264,9 @@ def cmd_archive(args, settings, ready_db) -> int:
                 print(f"Папка: {done.folder}\nTar:   {done.tar}\nПаспорт архива (распечатать, подписать, "
                       f"поставить печать): {done.passport}")
                 print(f"Корневой отпечаток: {done.root_digest}")
+                if done.without_sheets:
+                    print("Без сводной ведомости (ни одной итоговой отметки, например безотметочное обучение): "
+                          + ", ".join(done.without_sheets))
                 if done.reissued:
                     print(f"Выписок за год выпущено заново (данные изменились или их не было): {done.reissued}")
                 if args.out:

@@ -60,6 +60,7 @@ class Sealed:
     bytes: int
     reissued: int  # year transcripts issued anew for the package
     seconds: float
+    without_sheets: list[str]  # classes without a single final (no summary sheet)
 
 
 async def _year(year_id: int) -> dict:
@@ -215,18 +216,6 @@ async def do_seal_year(viewer: Viewer, year_id: int, *, out_dir: Path | None = N
         raise Refused(f"В {year['name']} учебном году нет классов — запечатывать нечего", field="year")
     with issue.alone(root, ".seal.lock", "Учебный год уже запечатывается (другим пользователем или командой): "
                                          "дождитесь окончания. Ничего не изменено."):
-        # 2. the year transcripts, issued anew only where their data changed
-        say("выписки за год")
-        stale, _ = await _stale_transcripts(year, classes, today)
-        reissued = 0
-        issuer = Viewer(user_id=viewer.user_id, login=viewer.login, person_id=viewer.person_id,
-                        full_name=viewer.full_name, roles=viewer.roles,
-                        permissions=frozenset(viewer.permissions | {"records.issue"}), address=viewer.address)
-        for class_id, pupils in stale.items():
-            done = await issue.do_issue_transcripts(issuer, year_id, class_ids=[class_id], students=pupils, today=today)
-            reissued += done.count
-        _, fresh = await _stale_transcripts(year, classes, today)
-
         now = now or datetime.now(settings.tz)
         version = last["version"] + 1 if last else 1
         meta = package.SealMeta(
@@ -239,26 +228,55 @@ async def do_seal_year(viewer: Viewer, year_id: int, *, out_dir: Path | None = N
             name = package.package_name(meta)
         except package.PackageError as exc:
             raise Refused(str(exc), field="year") from None
+        # the summary sheets' documents first, checked before anything is issued or written:
+        # a class without a single final (the first grade's marks-free year) has no sheet
+        say("сводные ведомости")
+        sheet_docs, without = [], []
+        for c in classes:
+            doc = await export.summary_sheet_doc(year, c["id"], today)
+            if not doc["subjects"]:
+                without.append(c["name"])
+                continue
+            sheet_docs.append((c, doc))
+        if not sheet_docs:
+            raise Refused(f"Год не запечатан: в {year['name']} учебном году нет ни одной итоговой отметки", field="year")
+        codes = await issue.unused_codes(len(sheet_docs))
+        base = issue.verify_base()
+        for (c, doc), code in zip(sheet_docs, codes, strict=True):
+            doc["document"] = {"id": f"{year['name']}/{code}", "version": version,
+                               "issued_at": now.isoformat(timespec="seconds"),
+                               "short_code": rules.shown_code(code), "verify_url": f"{base}/v/{code}",
+                               "supersedes": None}
+            try:
+                documents.check(doc)
+            except documents.DocumentInputError as exc:
+                raise Refused(f"Год не запечатан: сводная ведомость {c['name']} класса не собрана — {exc}") from None
+
+        # 2. the year transcripts, issued anew only where their data changed
+        say("выписки за год")
+        stale, _ = await _stale_transcripts(year, classes, today)
+        reissued = 0
+        issuer = Viewer(user_id=viewer.user_id, login=viewer.login, person_id=viewer.person_id,
+                        full_name=viewer.full_name, roles=viewer.roles,
+                        permissions=frozenset(viewer.permissions | {"records.issue"}), address=viewer.address)
+        if stale:
+            done = await issue.do_issue_transcripts(issuer, year_id, class_ids=list(stale),
+                                                    students=set().union(*stale.values()), today=today)
+            reissued += done.count
+        _, fresh = await _stale_transcripts(year, classes, today)
+
         tmp = Path(tempfile.mkdtemp(prefix=".seal-", dir=root))
         made: list[Path] = []
         try:
             payload = tmp / "data"
             titles: dict[str, str] = {}
-            # summary sheets, sealed on every core, registered with codes of their own
-            say("сводные ведомости")
-            codes = await issue.unused_codes(len(classes))
-            base = issue.verify_base()
             sheets, jobs = [], []
-            for c, code in zip(classes, codes, strict=True):
-                doc = await export.summary_sheet_doc(year, c["id"], today)
-                doc["document"] = {"id": f"{year['name']}/{code}", "version": version,
-                                   "issued_at": now.isoformat(timespec="seconds"),
-                                   "short_code": rules.shown_code(code), "verify_url": f"{base}/v/{code}",
-                                   "supersedes": None}
+            for (c, doc), code in zip(sheet_docs, codes, strict=True):
                 rel = f"summary/{rules.file_stem(c['name'])}.pdf"
                 jobs.append((doc, str(payload / rel)))
                 sheets.append((c, code, rel, export.content_digest(doc)))
                 titles[rel] = f"Сводная ведомость итоговых отметок {c['name']} класса за {year['name']} учебный год"
+            say("сводные ведомости: печать")
             try:
                 written = await loop.run_in_executor(None, lambda: batch.seal_many(
                     jobs, issue.seal_dir(), issue.seal_passphrase_file(), render="summary_sheet"))
@@ -284,6 +302,7 @@ async def do_seal_year(viewer: Viewer, year_id: int, *, out_dir: Path | None = N
             say("журнал аудита")
             start, end = year_export.audit_span(year, await _next_year_start(year), now, settings.tz)
             audit_titles, audit = await year_export.write_audit(year, payload, start, end)
+            audit["without_sheets"] = without
             titles.update(audit_titles)
 
             school = await export.school_with_head(today)
@@ -338,7 +357,7 @@ async def do_seal_year(viewer: Viewer, year_id: int, *, out_dir: Path | None = N
             shutil.rmtree(tmp, ignore_errors=True)
     return Sealed(id=sealed_id, name=name, version=version, root_digest=result.root_digest, folder=result.folder,
                   tar=result.tar, passport=passport, files=result.files, bytes=result.bytes, reissued=reissued,
-                  seconds=loop.time() - started)
+                  seconds=loop.time() - started, without_sheets=without)
 
 
 def _version() -> str:
@@ -408,7 +427,8 @@ async def _register(viewer: Viewer, year: dict, last: dict | None, result, meta,
                           "previous_year_digest": meta.previous_year_digest,
                           "supersedes_digest": meta.supersedes_digest, "files": result.files,
                           "bytes": result.bytes, "transcripts_reissued": reissued,
-                          "audit_rows": audit["count"], "audit_head": audit["head_hash"]})
+                          "audit_rows": audit["count"], "audit_head": audit["head_hash"],
+                          "classes_without_summary_sheet": audit.get("without_sheets", [])})
     return sealed_id
 
 
