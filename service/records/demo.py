@@ -36,4 +36,6 @@ async def prepare_archive() -> list[str]:
         code = rules.shown_code(done.documents[0]["short_code"])
         said.append(f"Выписки за {years[0]['name']} учебный год класса {classes[0]['name']} выпущены "
                     f"({done.count}): раздел «Архив»; проверка — страница /verify, например код {code}.")
+    said.append(f"{years[0]['name']} учебный год закрыт и ждёт запечатывания: «Архив» → «Запечатать год» "
+                f"(завуч) или ezh archive seal --year {years[0]['name']}.")
     return said

@@ -19,6 +19,7 @@ valid, and the next seal is version 2, which names version 1's root digest."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
 import shutil
@@ -346,12 +347,16 @@ async def do_seal_year(viewer: Viewer, year_id: int, *, out_dir: Path | None = N
                 made.append(target)
             sealed_id = await _register(viewer, year, last, result, meta, passport, signed, sheets, written,
                                         sheet_dir, seal_fp, now, reissued, audit)
-        except BaseException:
+        except BaseException as exc:
             for path in made:
                 if path.is_dir():
                     shutil.rmtree(path, ignore_errors=True)
                 else:
                     path.unlink(missing_ok=True)
+            if isinstance(exc, OSError):  # a full disk while writing the journals, the passport…
+                raise Refused(f"Год не запечатан: не удалось записать файлы ({exc.strerror or exc}"
+                              f"{'; на диске не хватает места' if exc.errno == errno.ENOSPC else ''}). Прежние "
+                              "пакеты и реестр не изменены.") from None
             raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -315,3 +315,26 @@ async def test_the_head_s_qualified_signature_is_attached_hashed_and_listed(db, 
     with pytest.raises(NotFound):
         await signatures.do_attach_signature(ARCHIVIST, sealed_id=sealed_id + 99, filename="x.sig", data=good)
     assert len(list((tmp_path / "archive" / "signatures").iterdir())) == 1
+
+
+async def test_a_full_disk_while_sealing_leaves_the_register_and_the_folder_as_they_were(sqlite_db, school_seal,
+                                                                                         tmp_path, monkeypatch):
+    """Bad input from the issue: «a disk that fills up during sealing» — here while the
+    journals are written (the package builder's own full disk: tests/archive/test_package.py)."""
+    import errno
+
+    await generate_demo_school("S", 2026)
+    year, _ = await last_year_class()
+
+    def full(*_args) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(year_export, "_write_journal", full)
+    with pytest.raises(Refused, match="не хватает места.*не изменены"):
+        await seal.do_seal_year(DEPUTY, year["id"])
+    assert await SealedYear.count().run() == 0
+    assert await IssuedDocument.count().where(IssuedDocument.kind != "transcript").run() == 0
+    years = tmp_path / "archive" / "years"
+    assert not years.exists() or list(years.iterdir()) == []
+    assert not [p for p in (tmp_path / "archive").iterdir() if p.name.startswith(".seal-")]
+    assert (await _rows("SELECT closed_at FROM academic_year WHERE id = {}", year["id"]))[0]["closed_at"] is not None
