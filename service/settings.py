@@ -204,6 +204,10 @@ class BackupSettings:
     packages_dir: Path = _setting("EZH_ARCHIVE_PACKAGES_DIR", Path(""),
                                   "Каталог запечатанных архивных пакетов; пусто — "
                                   "EZH_VAR_DIR/archive")
+    journal_years: int = _setting("EZH_ARCHIVE_JOURNAL_YEARS", 5,
+                                  "Сколько лет после конца учебного года хранятся подробные данные журналов "
+                                  "(уроки, отметки, посещаемость); потом архивист удаляет их командой "
+                                  "ezh archive purge (ничего не удаляется само)", check=_check_positive)
     keep_daily: int = _setting("EZH_BACKUP_KEEP_DAILY", 7, "Сколько ежедневных копий хранить",
                                check=_check_positive)
     keep_weekly: int = _setting("EZH_BACKUP_KEEP_WEEKLY", 4, "Сколько еженедельных копий хранить",

@@ -61,6 +61,17 @@ def add_parsers(sub) -> None:
     target.add_argument("--year", metavar="ГГГГ/ГГГГ", help="к последней версии пакета этого года")
     target.add_argument("--code", metavar="КОД", help="к документу с этим кодом проверки")
     ag.add_argument("--note", default="", metavar="ТЕКСТ", help="примечание: кто и когда подписал")
+    pg = asub.add_parser("purge", help="удалить подробные данные журналов года по истечении срока хранения "
+                                       "(только из проверенного запечатанного пакета) и составить акт")
+    pg.add_argument("--year", required=True, metavar="ГГГГ/ГГГГ")
+    pg.add_argument("--act-number", required=True, metavar="НОМЕР", help="номер акта о выделении к уничтожению")
+    pg.add_argument("--chair", required=True, metavar="«ДОЛЖНОСТЬ: ФИО»", help="председатель комиссии")
+    pg.add_argument("--member", action="append", default=[], metavar="«ДОЛЖНОСТЬ: ФИО»",
+                    help="член комиссии (повторите для каждого)")
+    how = pg.add_mutually_exclusive_group(required=True)
+    how.add_argument("--dry-run", action="store_true", help="только показать, что будет удалено, и составить "
+                                                            "проект акта (ничего не удаляется)")
+    how.add_argument("--confirm", action="store_true", help="удалить (после того как акт подписан)")
     av = asub.add_parser("verify", help="проверить все запечатанные пакеты сейчас (код 0 — все целы)")
     av.add_argument("--year", metavar="ГГГГ/ГГГГ", help="только этот учебный год")
 
@@ -246,11 +257,44 @@ def cmd_archive(args, settings, ready_db) -> int:
         print(f"Подпись приложена к «{done['to']}»: SHA-256 {done['sha256']}, файл {done['file']}; {done['checked']}")
         return 0
 
+    async def purge_year() -> int:
+        import getpass
+        import os
+
+        from service.records import purge
+
+        yid = await year_id(args.year)
+        if yid is None:
+            return _fail(f"учебного года {args.year} нет")
+        who = os.environ.get("SUDO_USER") or getpass.getuser()
+        runner = Viewer(user_id=None, login=f"ezh archive purge ({who})", person_id=None,
+                        full_name=f"{who} (ezh archive purge)", roles=(), permissions=frozenset({"records.purge"}))
+        try:
+            done = await purge.do_purge(runner, yid, act_number=args.act_number, chair=args.chair,
+                                        members=args.member, dry_run=args.dry_run)
+        except (Refused, NotFound) as exc:
+            return _fail(getattr(exc, "message", "") or "не найдено", EXIT_PROBLEM)
+        p = done["plan"]
+        print(f"{p.year['name']} учебный год, пакет {p.package['name']} (контрольная сумма {p.package['root_digest']}):")
+        for table, _, title in purge.TABLES:
+            print(f"  {title}: {p.counts.get(table, 0)}")
+        print(f"  справки об отсутствии: {p.counts.get('absence_note', 0)}\n  уроки: {p.counts.get('lesson', 0)}")
+        print(f"  учеников, чьи данные затронуты: {p.pupils}")
+        if done["removed"]:
+            print(f"Удалено записей: {p.total}, файлов домашних заданий: {done['files']}. "
+                  f"Акт об уничтожении персональных данных: {done['act']}")
+        else:
+            print(f"Ничего не удалено (--dry-run). Проект акта о выделении к уничтожению: {done['act']} — "
+                  "подпишите его и запустите команду с --confirm.")
+        return 0
+
     async def go() -> int:
         await ready_db()
         cmd = args.archive_command
         if cmd == "attach-signature":
             return await attach()
+        if cmd == "purge":
+            return await purge_year()
         if cmd in ("seal", "reopen") or (cmd == "verify" and args.year):
             yid = await year_id(args.year)
             if yid is None:

@@ -18,6 +18,8 @@ DOMAIN = Domain(
         # still hand out the class teacher's role on invitations (accounts.rules.rights_beyond)
         Right("records.seal", "Запечатывать закрытый учебный год и открывать запечатанный для исправления",
               SECTION, ("deputy", "admin")),
+        Right("records.purge", "Удалять подробные данные журналов по истечении срока хранения (ezh archive purge)",
+              SECTION, ("archivist",)),
         Right("records.issue_own", "Выдавать выписки успеваемости своего класса (классному руководителю)",
               SECTION, ("class_teacher", "secretary")),
     ),
@@ -28,6 +30,7 @@ DOMAIN = Domain(
         "records.signature_attached": "Приложена квалифицированная подпись",
         "records.verified": "Проверка документа на странице проверки",
         "records.package_verified": "Запечатанный пакет проверен",
+        "records.purged": "Удалены подробные данные журналов по истечении срока хранения",
     },
     menu=(MenuEntry("/archive", "Архив", ("archive.view",), position=40),),
     home_cards=(

@@ -300,6 +300,7 @@ async def do_seal_year(viewer: Viewer, year_id: int, *, out_dir: Path | None = N
             say("журналы")
             titles.update(await year_export.write_journals(year, classes, payload, today,
                                                            settings.school.full_name or settings.school.name))
+            titles.update(await year_export.write_lesson_logs(year, classes, payload))
             say("журнал аудита")
             start, end = year_export.audit_span(year, await _next_year_start(year), now, settings.tz)
             audit_titles, audit = await year_export.write_audit(year, payload, start, end)

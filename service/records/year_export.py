@@ -98,6 +98,46 @@ async def write_journals(year: dict, classes: list[dict], payload: Path, today: 
     return titles
 
 
+_LESSON_LOG_SQL = """
+SELECT l.on_date, l.number, s.name AS subject, g.name AS group_name, p.last_name, p.first_name, p.middle_name,
+       e.topic, e.material, e.homework, e.comment, l.cancelled,
+       (SELECT COUNT(*) FROM homework_individual h WHERE h.lesson = l.id AND h.removed_at IS NULL) AS individual,
+       (SELECT COUNT(*) FROM homework_file f WHERE f.lesson = l.id AND f.removed_at IS NULL) AS files
+FROM lesson l JOIN subject s ON s.id = l.subject JOIN person p ON p.id = l.taught_by
+LEFT JOIN study_group g ON g.id = l.study_group
+LEFT JOIN lesson_entry e ON e.lesson = l.id
+WHERE (l.school_class = {} OR l.study_group IN (SELECT id FROM study_group WHERE school_class = {}))
+  AND l.on_date >= {} AND l.on_date <= {}
+ORDER BY s.name, g.name, l.on_date, l.number, l.id
+"""
+LESSON_LOG_HEADER = ["Дата", "Урок", "Предмет", "Группа", "Провёл", "Тема", "Пройдено", "Домашнее задание",
+                     "Индивидуальных заданий", "Файлов к заданию", "Замечание", "Отменён"]
+
+
+async def write_lesson_logs(year: dict, classes: list[dict], payload: Path) -> dict[str, str]:
+    """``journals/<класс>-uroki.csv``: the journal's right-hand page — every lesson of the year
+    with its topic, material covered, homework (the number of individual tasks and files) and
+    who taught it. One query a class."""
+    titles = {}
+    for c in classes:
+        rows = await Lesson.raw(_LESSON_LOG_SQL, c["id"], c["id"], year["starts_on"], year["ends_on"]).run()
+        out = io.StringIO(newline="")
+        w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        w.writerow(LESSON_LOG_HEADER)
+        for r in rows:
+            who = f"{r['last_name']} {r['first_name'][:1]}. {(r['middle_name'] or '')[:1]}{'.' if r['middle_name'] else ''}"
+            w.writerow([_ru(_as_date(r["on_date"])), r["number"], r["subject"], r["group_name"] or "", who.strip(),
+                        r["topic"] or "", r["material"] or "", r["homework"] or "", r["individual"], r["files"],
+                        r["comment"] or "", "да" if r["cancelled"] else ""])
+        name = f"journals/{rules.file_stem(c['name'])}-uroki.csv"
+        target = payload / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(target.write_text, out.getvalue(), encoding="utf-8")
+        titles[name] = (f"Учёт проведённых занятий {c['name']} класса за {year['name']} учебный год: темы, "
+                        f"домашние задания ({len(rows)} уроков), CSV")
+    return titles
+
+
 def _write_journal(report, stem: Path) -> None:
     """CSV and ODS of one class's journals (a thread: the ODS is built whole in memory)."""
     with open(stem.with_name(stem.name + ".csv"), "wb") as fh:
