@@ -26,6 +26,7 @@ from archive.keys import issued_by  # one rule of who issued whom, for keys and 
 
 REASON = "Электронная печать системы (контроль целостности)"
 STATUSES = ("valid", "modified", "untrusted", "unsigned", "not_pdf")
+RESERVE_SLACK = 3072  # bytes beyond the certificates: signed attributes, the signature value
 
 # pyHanko logs every failed validation loudly; a bad upload is an answer, not an incident
 logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
@@ -76,6 +77,7 @@ def sign_pdf(pdf: bytes, identity: SigningIdentity, *, reason: str = REASON,
     from pyhanko.keys import load_private_key_from_pemder_data
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
+    from pyhanko.sign.general import SigningError
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     key = load_private_key_from_pemder_data(identity.key.private_bytes(
@@ -87,6 +89,17 @@ def sign_pdf(pdf: bytes, identity: SigningIdentity, *, reason: str = REASON,
     meta = signers.PdfSignatureMetadata(field_name=field_name, md_algorithm="sha256",
                                         subfilter=fields.SigSeedSubFilter.PADES,
                                         reason=reason, location=location)
+    # Room for the signature container, in hex digits: the certificates it carries, the signed
+    # attributes and the signature value, with slack. Without it pyHanko builds a whole
+    # signature once more just to measure it (a third of the time of sealing).
+    certs = [identity.certificate, *identity.chain]
+    reserved = 2 * (sum(len(c.public_bytes(serialization.Encoding.DER)) for c in certs) + RESERVE_SLACK)
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        return _signer_class()(meta, signer=signer).sign_pdf(writer, bytes_reserved=reserved).getvalue()
+    except SigningError as exc:  # an unusual chain that does not fit: let pyHanko measure it
+        if "larger than expected" not in str(exc):
+            raise
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     return _signer_class()(meta, signer=signer).sign_pdf(writer).getvalue()
 

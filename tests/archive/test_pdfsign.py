@@ -338,3 +338,11 @@ def test_python_m_archive_verify_answers_in_russian_with_exit_codes(tmp_path, se
     bad_ca = _cli("verify", str(tmp_path / "ok.pdf"), "--ca", str(tmp_path / "junk.pdf"))
     assert bad_ca.returncode == 1 and "не сертификат X.509" in bad_ca.stderr
     _no_signature_words(ok.stdout + no_ca.stderr)
+
+
+def test_a_chain_bigger_than_the_room_kept_for_it_still_seals(pdfa, identity, monkeypatch):
+    """The room for the signature is reckoned from the certificates (so that pyHanko does not
+    sign twice to measure it); when it falls short, pyHanko measures and the seal is as good."""
+    monkeypatch.setattr(pdfsign, "RESERVE_SLACK", -2000)
+    sealed = pdfsign.sign_pdf(pdfa, identity)
+    assert pdfsign.verify_pdf(sealed, [identity.root]).status == "valid"
