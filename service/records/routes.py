@@ -123,7 +123,7 @@ async def reopen_year(request: Request, sealed_id: FromPath[int]) -> Response:
     data = await request.form()
     try:
         v = forms.parse(REOPEN_FORM, data)
-        await seal.do_reopen_year(request.user, row["year"], v["reason"] or "")
+        await seal.do_reopen_year(request.user, row["year"], v["reason"] or "", sealed_id=sealed_id)
     except Refused as exc:
         return await _archive(request, 400, {f"reopen-{sealed_id}": exc.message},
                               {f"reason-{sealed_id}": data.get("reason") if isinstance(data.get("reason"), str) else ""})

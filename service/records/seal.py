@@ -25,6 +25,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -62,6 +63,24 @@ class Sealed:
     reissued: int  # year transcripts issued anew for the package
     seconds: float
     without_sheets: list[str]  # classes without a single final (no summary sheet)
+
+
+@asynccontextmanager
+async def _closed_while_sealing(year: dict):
+    """A year reopened for corrections is closed while its new version is built, so that no
+    correction lands after the package was read; if the seal fails it is open again as it was."""
+    if year["closed_at"] is not None:
+        yield
+        return
+    async with atomic():
+        await AcademicYear.update({AcademicYear.closed_at: datetime.now(get_settings().tz)}).where(
+            (AcademicYear.id == year["id"]) & AcademicYear.closed_at.is_null()).run()
+    try:
+        yield
+    except BaseException:
+        async with atomic():
+            await AcademicYear.update({AcademicYear.closed_at: None}).where(AcademicYear.id == year["id"]).run()
+        raise
 
 
 async def _year(year_id: int) -> dict:
@@ -217,150 +236,151 @@ async def do_seal_year(viewer: Viewer, year_id: int, *, out_dir: Path | None = N
         raise Refused(f"В {year['name']} учебном году нет классов — запечатывать нечего", field="year")
     with issue.alone(root, ".seal.lock", "Учебный год уже запечатывается (другим пользователем или командой): "
                                          "дождитесь окончания. Ничего не изменено."):
-        now = now or datetime.now(settings.tz)
-        version = last["version"] + 1 if last else 1
-        meta = package.SealMeta(
-            school_name=settings.school.full_name or settings.school.name, year=year["name"], version=version,
-            sealed_at=now, sealed_by=viewer.full_name or viewer.login,
-            previous_year_digest=await _previous_year_digest(year),
-            supersedes_digest=last["root_digest"] if last else None,
-            software=f"ezh {_version()}", export_format=f"ezh-export/{export.FORMAT_VERSION}")
-        try:
-            name = package.package_name(meta)
-        except package.PackageError as exc:
-            raise Refused(str(exc), field="year") from None
-        # the summary sheets' documents first, checked before anything is issued or written:
-        # a class without a single final (the first grade's marks-free year) has no sheet
-        say("сводные ведомости")
-        sheet_docs, without = [], []
-        for c in classes:
-            doc = await export.summary_sheet_doc(year, c["id"], today)
-            if not doc["subjects"]:
-                without.append(c["name"])
-                continue
-            sheet_docs.append((c, doc))
-        if not sheet_docs:
-            raise Refused(f"Год не запечатан: в {year['name']} учебном году нет ни одной итоговой отметки", field="year")
-        codes = await issue.unused_codes(len(sheet_docs))
-        base = issue.verify_base()
-        for (c, doc), code in zip(sheet_docs, codes, strict=True):
-            doc["document"] = {"id": f"{year['name']}/{code}", "version": version,
-                               "issued_at": now.isoformat(timespec="seconds"),
-                               "short_code": rules.shown_code(code), "verify_url": f"{base}/v/{code}",
-                               "supersedes": None}
+        async with _closed_while_sealing(year):
+            now = now or datetime.now(settings.tz)
+            version = last["version"] + 1 if last else 1
+            meta = package.SealMeta(
+                school_name=settings.school.full_name or settings.school.name, year=year["name"], version=version,
+                sealed_at=now, sealed_by=viewer.full_name or viewer.login,
+                previous_year_digest=await _previous_year_digest(year),
+                supersedes_digest=last["root_digest"] if last else None,
+                software=f"ezh {_version()}", export_format=f"ezh-export/{export.FORMAT_VERSION}")
             try:
-                documents.check(doc)
-            except documents.DocumentInputError as exc:
-                raise Refused(f"Год не запечатан: сводная ведомость {c['name']} класса не собрана — {exc}") from None
-
-        # 2. the year transcripts, issued anew only where their data changed
-        say("выписки за год")
-        stale, _ = await _stale_transcripts(year, classes, today)
-        reissued = 0
-        issuer = Viewer(user_id=viewer.user_id, login=viewer.login, person_id=viewer.person_id,
-                        full_name=viewer.full_name, roles=viewer.roles,
-                        permissions=frozenset(viewer.permissions | {"records.issue"}), address=viewer.address)
-        if stale:
-            done = await issue.do_issue_transcripts(issuer, year_id, class_ids=list(stale),
-                                                    students=set().union(*stale.values()), today=today)
-            reissued += done.count
-        _, fresh = await _stale_transcripts(year, classes, today)
-
-        tmp = Path(tempfile.mkdtemp(prefix=".seal-", dir=root))
-        made: list[Path] = []
-        try:
-            payload = tmp / "data"
-            titles: dict[str, str] = {}
-            sheets, jobs = [], []
-            for (c, doc), code in zip(sheet_docs, codes, strict=True):
-                rel = f"summary/{rules.file_stem(c['name'])}.pdf"
-                jobs.append((doc, str(payload / rel)))
-                sheets.append((c, code, rel, export.content_digest(doc)))
-                titles[rel] = f"Сводная ведомость итоговых отметок {c['name']} класса за {year['name']} учебный год"
-            say("сводные ведомости: печать")
-            try:
-                written = await loop.run_in_executor(None, lambda: batch.seal_many(
-                    jobs, issue.seal_dir(), issue.seal_passphrase_file(), render="summary_sheet"))
-            except documents.DocumentInputError as exc:
-                raise Refused(f"Год не запечатан: сводная ведомость не собрана — {exc}") from None
-            # the year transcripts as issued (copies of the registered files)
-            say("копии выписок")
-            for d in fresh:
-                rel = f"transcripts/{rules.file_stem(d['class'])}/{Path(d['file']).name}"
-                target = payload / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(root / d["file"], target)
-                if _sha256(target) != d["sha256"]:
-                    raise Refused(f"Файл выписки {d['file']} изменён после выдачи (хеш не совпадает с реестром): "
-                                  "проверьте архив документов. Год не запечатан.")
-                titles[rel] = f"Выписка успеваемости за {year['name']} учебный год, {d['class']} (код " \
-                              f"{rules.shown_code(d['short_code'])})"
-            say("движение учащихся")
-            titles.update(await year_export.write_movement(year, payload))
-            say("журналы")
-            titles.update(await year_export.write_journals(year, classes, payload, today,
-                                                           settings.school.full_name or settings.school.name))
-            titles.update(await year_export.write_lesson_logs(year, classes, payload))
-            say("журнал аудита")
-            start, end = year_export.audit_span(year, await _next_year_start(year), now, settings.tz)
-            audit_titles, audit = await year_export.write_audit(year, payload, start, end)
-            audit["without_sheets"] = without
-            titles.update(audit_titles)
-
-            school = await export.school_with_head(today)
-            year_doc = export.year_block(year)
-
-            def inventory(items: list) -> bytes:
-                return documents.render_inventory({
-                    "format": "ezh-inventory", "version": 1, "school": school, "year": year_doc,
-                    "package": {"name": name, "version": version},
-                    "items": [{"path": i.path, "title": i.title, "size": i.size, "sha256": i.sha256} for i in items],
-                    "compiled_by": {"position": "Запечатал", "name": meta.sealed_by}})
-
-            say("пакет")
-            try:
-                result = await loop.run_in_executor(None, lambda: package.build_package(
-                    payload, out, meta=meta, identity=identity, titles=titles, inventory=inventory))
+                name = package.package_name(meta)
             except package.PackageError as exc:
-                raise Refused(f"Год не запечатан: {exc}") from None
-            made += [result.folder, result.tar]
-            say("паспорт")
-            ca_fp = identity.root.fingerprint(hashes.SHA256()).hex()
-            seal_fp = identity.certificate.fingerprint(hashes.SHA256()).hex()
-            passport_doc = {
-                "format": "ezh-archive-passport", "version": 1, "school": school, "year": year_doc,
-                "package": {"name": name, "version": version, "sealed_at": now.isoformat(timespec="seconds"),
-                            "sealed_by": meta.sealed_by, "root_digest": result.root_digest,
-                            "previous_year_digest": meta.previous_year_digest,
-                            "supersedes_digest": meta.supersedes_digest, "ca_fingerprint": ca_fp,
-                            "seal_fingerprint": seal_fp, "files": result.files, "bytes": result.bytes}}
-            signed = await asyncio.to_thread(
-                lambda: pdfsign.sign_pdf(documents.render_passport(passport_doc), identity))
-            passport = out / f"{name}-pasport.pdf"
-            await asyncio.to_thread(_write_new, passport, signed)
-            made.append(passport)
-            # summary sheet files: kept beside the documents too, so each code opens its PDF
-            sheet_dir = root / "documents" / rules.file_stem(year["name"].replace("/", "-")) / "summary" / f"v{version}"
-            sheet_dir.mkdir(parents=True, exist_ok=True)
-            for (_c, _code, rel, _content), w in zip(sheets, written, strict=True):
-                target = sheet_dir / Path(rel).name
-                shutil.copyfile(w.path, target)
-                made.append(target)
-            sealed_id = await _register(viewer, year, last, result, meta, passport, signed, sheets, written,
-                                        sheet_dir, seal_fp, now, reissued, audit)
-        except BaseException as exc:
-            for path in made:
-                if path.is_dir():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
-            if isinstance(exc, OSError):  # a full disk while writing the journals, the passport…
-                raise Refused(f"Год не запечатан: не удалось записать файлы ({exc.strerror or exc}"
-                              f"{'; на диске не хватает места' if exc.errno == errno.ENOSPC else ''}). Прежние "
-                              "пакеты и реестр не изменены.") from None
-            raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+                raise Refused(str(exc), field="year") from None
+            # the summary sheets' documents first, checked before anything is issued or written:
+            # a class without a single final (the first grade's marks-free year) has no sheet
+            say("сводные ведомости")
+            sheet_docs, without = [], []
+            for c in classes:
+                doc = await export.summary_sheet_doc(year, c["id"], today)
+                if not doc["subjects"]:
+                    without.append(c["name"])
+                    continue
+                sheet_docs.append((c, doc))
+            if not sheet_docs:
+                raise Refused(f"Год не запечатан: в {year['name']} учебном году нет ни одной итоговой отметки", field="year")
+            codes = await issue.unused_codes(len(sheet_docs))
+            base = issue.verify_base()
+            for (c, doc), code in zip(sheet_docs, codes, strict=True):
+                doc["document"] = {"id": f"{year['name']}/{code}", "version": version,
+                                   "issued_at": now.isoformat(timespec="seconds"),
+                                   "short_code": rules.shown_code(code), "verify_url": f"{base}/v/{code}",
+                                   "supersedes": None}
+                try:
+                    documents.check(doc)
+                except documents.DocumentInputError as exc:
+                    raise Refused(f"Год не запечатан: сводная ведомость {c['name']} класса не собрана — {exc}") from None
+
+            # 2. the year transcripts, issued anew only where their data changed
+            say("выписки за год")
+            stale, _ = await _stale_transcripts(year, classes, today)
+            reissued = 0
+            issuer = Viewer(user_id=viewer.user_id, login=viewer.login, person_id=viewer.person_id,
+                            full_name=viewer.full_name, roles=viewer.roles,
+                            permissions=frozenset(viewer.permissions | {"records.issue"}), address=viewer.address)
+            if stale:
+                done = await issue.do_issue_transcripts(issuer, year_id, class_ids=list(stale),
+                                                        students=set().union(*stale.values()), today=today)
+                reissued += done.count
+            _, fresh = await _stale_transcripts(year, classes, today)
+
+            tmp = Path(tempfile.mkdtemp(prefix=".seal-", dir=root))
+            made: list[Path] = []
+            try:
+                payload = tmp / "data"
+                titles: dict[str, str] = {}
+                sheets, jobs = [], []
+                for (c, doc), code in zip(sheet_docs, codes, strict=True):
+                    rel = f"summary/{rules.file_stem(c['name'])}.pdf"
+                    jobs.append((doc, str(payload / rel)))
+                    sheets.append((c, code, rel, export.content_digest(doc)))
+                    titles[rel] = f"Сводная ведомость итоговых отметок {c['name']} класса за {year['name']} учебный год"
+                say("сводные ведомости: печать")
+                try:
+                    written = await loop.run_in_executor(None, lambda: batch.seal_many(
+                        jobs, issue.seal_dir(), issue.seal_passphrase_file(), render="summary_sheet"))
+                except documents.DocumentInputError as exc:
+                    raise Refused(f"Год не запечатан: сводная ведомость не собрана — {exc}") from None
+                # the year transcripts as issued (copies of the registered files)
+                say("копии выписок")
+                for d in fresh:
+                    rel = f"transcripts/{rules.file_stem(d['class'])}/{Path(d['file']).name}"
+                    target = payload / rel
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(root / d["file"], target)
+                    if _sha256(target) != d["sha256"]:
+                        raise Refused(f"Файл выписки {d['file']} изменён после выдачи (хеш не совпадает с реестром): "
+                                      "проверьте архив документов. Год не запечатан.")
+                    titles[rel] = f"Выписка успеваемости за {year['name']} учебный год, {d['class']} (код " \
+                                  f"{rules.shown_code(d['short_code'])})"
+                say("движение учащихся")
+                titles.update(await year_export.write_movement(year, payload))
+                say("журналы")
+                titles.update(await year_export.write_journals(year, classes, payload, today,
+                                                               settings.school.full_name or settings.school.name))
+                titles.update(await year_export.write_lesson_logs(year, classes, payload))
+                say("журнал аудита")
+                start, end = year_export.audit_span(year, await _next_year_start(year), now, settings.tz)
+                audit_titles, audit = await year_export.write_audit(year, payload, start, end)
+                audit["without_sheets"] = without
+                titles.update(audit_titles)
+
+                school = await export.school_with_head(today)
+                year_doc = export.year_block(year)
+
+                def inventory(items: list) -> bytes:
+                    return documents.render_inventory({
+                        "format": "ezh-inventory", "version": 1, "school": school, "year": year_doc,
+                        "package": {"name": name, "version": version},
+                        "items": [{"path": i.path, "title": i.title, "size": i.size, "sha256": i.sha256} for i in items],
+                        "compiled_by": {"position": "Запечатал", "name": meta.sealed_by}})
+
+                say("пакет")
+                try:
+                    result = await loop.run_in_executor(None, lambda: package.build_package(
+                        payload, out, meta=meta, identity=identity, titles=titles, inventory=inventory))
+                except package.PackageError as exc:
+                    raise Refused(f"Год не запечатан: {exc}") from None
+                made += [result.folder, result.tar]
+                say("паспорт")
+                ca_fp = identity.root.fingerprint(hashes.SHA256()).hex()
+                seal_fp = identity.certificate.fingerprint(hashes.SHA256()).hex()
+                passport_doc = {
+                    "format": "ezh-archive-passport", "version": 1, "school": school, "year": year_doc,
+                    "package": {"name": name, "version": version, "sealed_at": now.isoformat(timespec="seconds"),
+                                "sealed_by": meta.sealed_by, "root_digest": result.root_digest,
+                                "previous_year_digest": meta.previous_year_digest,
+                                "supersedes_digest": meta.supersedes_digest, "ca_fingerprint": ca_fp,
+                                "seal_fingerprint": seal_fp, "files": result.files, "bytes": result.bytes}}
+                signed = await asyncio.to_thread(
+                    lambda: pdfsign.sign_pdf(documents.render_passport(passport_doc), identity))
+                passport = out / f"{name}-pasport.pdf"
+                await asyncio.to_thread(_write_new, passport, signed)
+                made.append(passport)
+                # summary sheet files: kept beside the documents too, so each code opens its PDF
+                sheet_dir = root / "documents" / rules.file_stem(year["name"].replace("/", "-")) / "summary" / f"v{version}"
+                sheet_dir.mkdir(parents=True, exist_ok=True)
+                for (_c, _code, rel, _content), w in zip(sheets, written, strict=True):
+                    target = sheet_dir / Path(rel).name
+                    shutil.copyfile(w.path, target)
+                    made.append(target)
+                sealed_id = await _register(viewer, year, last, result, meta, passport, signed, sheets, written,
+                                            sheet_dir, seal_fp, now, reissued, audit)
+            except BaseException as exc:
+                for path in made:
+                    if path.is_dir():
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        path.unlink(missing_ok=True)
+                if isinstance(exc, OSError):  # a full disk while writing the journals, the passport…
+                    raise Refused(f"Год не запечатан: не удалось записать файлы ({exc.strerror or exc}"
+                                  f"{'; на диске не хватает места' if exc.errno == errno.ENOSPC else ''}). Прежние "
+                                  "пакеты и реестр не изменены.") from None
+                raise
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
     return Sealed(id=sealed_id, name=name, version=version, root_digest=result.root_digest, folder=result.folder,
                   tar=result.tar, passport=passport, files=result.files, bytes=result.bytes, reissued=reissued,
                   seconds=loop.time() - started, without_sheets=without)
@@ -438,7 +458,8 @@ async def _register(viewer: Viewer, year: dict, last: dict | None, result, meta,
     return sealed_id
 
 
-async def do_reopen_year(viewer: Viewer, year_id: int, reason: str, *, now: datetime | None = None) -> dict:
+async def do_reopen_year(viewer: Viewer, year_id: int, reason: str, *, sealed_id: int | None = None,
+                         now: datetime | None = None) -> dict:
     """Open a sealed year for corrections (item 7): the latest package stays valid; the year
     becomes editable until it is sealed again as the next version."""
     if not viewer.can("records.seal"):
@@ -457,6 +478,9 @@ async def do_reopen_year(viewer: Viewer, year_id: int, reason: str, *, now: date
         last = await latest_seal(year_id)
         if last is None:
             raise Refused(f"{year['name']} учебный год не запечатан: открывать нечего", field="year")
+        if sealed_id is not None and sealed_id != last["id"]:
+            raise Refused(f"Открыть для исправления можно только последнюю версию пакета {year['name']} "
+                          f"({last['name']})", field="year")
         if last["reopened_at"] is not None:
             raise Refused(f"{year['name']} учебный год уже открыт для исправления (причина: «{last['reopen_reason']}»)",
                           field="year")

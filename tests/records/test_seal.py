@@ -132,6 +132,8 @@ async def test_a_closed_year_is_sealed_reopened_with_a_reason_and_sealed_again(s
 
     second = await seal.do_seal_year(DEPUTY, year["id"])
     assert second.version == 2 and second.reissued == 0  # nothing changed: the transcripts are reused
+    with pytest.raises(Refused, match="только последнюю версию"):
+        await seal.do_reopen_year(DEPUTY, year["id"], "Исправление по протоколу № 11", sealed_id=first.id)
     v2 = package_verify.verify_package(second.folder)
     assert v2.ok and v2.supersedes_digest == first.root_digest
     assert package_verify.verify_package(first.folder).ok  # the old package stays valid
@@ -150,6 +152,28 @@ async def test_a_closed_year_is_sealed_reopened_with_a_reason_and_sealed_again(s
     assert not verdict["ok"] and verdict["message"].startswith("tar:")
     row = (await seal.register(year["id"]))[0]
     assert row["verified_ok"] is False and "tar" in row["verify_message"]
+
+
+async def test_a_reopened_year_is_closed_while_resealed_and_open_again_if_that_fails(sqlite_db, school_seal,
+                                                                                      monkeypatch):
+    """No correction may land while the new version is read: the reopened year is closed for
+    the build; a failed build leaves it open, as the deputy head left it."""
+    await generate_demo_school("S", 2026)
+    year, _ = await last_year_class()
+    await seal.do_seal_year(DEPUTY, year["id"])
+    await seal.do_reopen_year(DEPUTY, year["id"], "Исправление годовой отметки по протоколу № 10")
+    seen = {}
+
+    async def during(*_args):
+        seen["closed"] = (await _rows("SELECT closed_at FROM academic_year WHERE id = {}", year["id"]))[0]["closed_at"]
+        raise Refused("сбой на середине")
+
+    monkeypatch.setattr(year_export, "write_movement", during)
+    with pytest.raises(Refused, match="сбой на середине"):
+        await seal.do_seal_year(DEPUTY, year["id"])
+    assert seen["closed"] is not None
+    assert (await _rows("SELECT closed_at FROM academic_year WHERE id = {}", year["id"]))[0]["closed_at"] is None
+    assert [r["version"] for r in await seal.register(year["id"])] == [1]
 
 
 async def test_sealing_is_refused_with_the_reason_and_nothing_written(db, school_seal, tmp_path):
