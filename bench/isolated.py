@@ -1,9 +1,12 @@
 """Import first in a benchmark: the process gets settings of its own (a temporary var/ and a
-boot SQLite file), nothing from the machine's /etc/ezh or EZH_* environment."""
+boot SQLite file), nothing from the machine's /etc/ezh or EZH_* environment. The temporary
+folder goes when the bench's process ends (an L school's run leaves hundreds of MB there)."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -11,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TMP = Path(tempfile.mkdtemp(prefix="ezh-bench-"))
+atexit.register(shutil.rmtree, TMP, ignore_errors=True)
 for _key in [k for k in os.environ if k.startswith("EZH_")]:
     del os.environ[_key]
 os.environ["EZH_CONFIG"] = os.devnull  # not /etc/ezh/ezh.toml, even where the machine has one
