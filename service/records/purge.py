@@ -27,6 +27,7 @@ from service.audit.log import record
 from service.db import atomic, is_postgres
 from service.errors import NotFound, Refused
 from service.records import export, issue, rules, seal
+from service.records.signatures import write_atomically
 from service.records.tables import IssuedDocument
 from service.settings import get_settings
 from service.timetable.tables import Lesson
@@ -145,15 +146,8 @@ async def _write_act(doc: dict, name: str) -> tuple[Path, bytes, str]:
         raise Refused(f"Акт не составлен: {exc}. Ничего не удалено.") from None
     folder = issue.archive_dir() / "acts"
     target = folder / name
-    await asyncio.to_thread(_write, target, pdf)
+    await asyncio.to_thread(write_atomically, target, pdf)
     return target, pdf, identity.certificate.fingerprint(hashes.SHA256()).hex()
-
-
-def _write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(target)
 
 
 async def do_purge(viewer: Viewer, year_id: int, *, act_number: str, chair: str, members: list[str],

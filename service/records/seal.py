@@ -176,24 +176,29 @@ async def _missing_year_finals(year: dict, today: date) -> dict[str, int]:
     return out
 
 
-async def _stale_transcripts(year: dict, classes: list[dict], today: date) -> tuple[dict[int, set[int]], list]:
-    """Per class, the pupils whose current year transcript is missing or was made from other
-    data; and the current documents that are still right (to copy into the package)."""
-    stale: dict[int, set[int]] = {}
-    fresh: list[dict] = []
+async def _current_year_transcripts(year_id: int) -> dict[int, dict]:
+    """The current (not superseded) year transcript of each pupil, by pupil. One query."""
     rows = await Lesson.raw(
         "SELECT id, student, content_sha256, file, sha256, short_code FROM issued_document "
-        "WHERE kind = 'transcript' AND year = {} AND period IS NULL AND superseded_at IS NULL", year["id"]).run()
-    current = {r["student"]: r for r in rows}
+        "WHERE kind = 'transcript' AND year = {} AND period IS NULL AND superseded_at IS NULL", year_id).run()
+    return {r["student"]: r for r in rows}
+
+
+async def _stale_transcripts(year: dict, classes: list[dict],
+                             today: date) -> tuple[dict[int, set[int]], list[tuple[int, str]]]:
+    """Per class, the pupils whose current year transcript is missing or was made from other
+    data; and every pupil with finals and their class (whose transcripts the package holds)."""
+    stale: dict[int, set[int]] = {}
+    wanted: list[tuple[int, str]] = []
+    current = await _current_year_transcripts(year["id"])
     for c in classes:
         pupils, _ = await export.class_transcripts(year, c["id"], None, today)
         for p in pupils:
+            wanted.append((p.student, c["name"]))
             doc = current.get(p.student)
             if doc is None or doc["content_sha256"] != export.content_digest(p.doc):
                 stale.setdefault(c["id"], set()).add(p.student)
-            else:
-                fresh.append({**doc, "class": c["name"]})
-    return stale, fresh
+    return stale, wanted
 
 
 def _write_new(path: Path, data: bytes) -> None:
@@ -275,7 +280,7 @@ async def do_seal_year(viewer: Viewer, year_id: int, *, out_dir: Path | None = N
 
             # 2. the year transcripts, issued anew only where their data changed
             say("выписки за год")
-            stale, _ = await _stale_transcripts(year, classes, today)
+            stale, wanted = await _stale_transcripts(year, classes, today)
             reissued = 0
             issuer = Viewer(user_id=viewer.user_id, login=viewer.login, person_id=viewer.person_id,
                             full_name=viewer.full_name, roles=viewer.roles,
@@ -284,7 +289,9 @@ async def do_seal_year(viewer: Viewer, year_id: int, *, out_dir: Path | None = N
                 done = await issue.do_issue_transcripts(issuer, year_id, class_ids=list(stale),
                                                         students=set().union(*stale.values()), today=today)
                 reissued += done.count
-            _, fresh = await _stale_transcripts(year, classes, today)
+            # after the re-issue every pupil's current transcript is made from today's data
+            current = await _current_year_transcripts(year_id)
+            fresh = [{**current[student], "class": name} for student, name in wanted]
 
             tmp = Path(tempfile.mkdtemp(prefix=".seal-", dir=root))
             made: list[Path] = []

@@ -107,7 +107,7 @@ async def do_attach_signature(viewer: Viewer, *, sealed_id: int | None = None, d
         sealed_id if sealed_id is not None else document_id).run()
     if same:
         raise Refused("Эта подпись уже приложена", field=FIELD)
-    await asyncio.to_thread(_write, target, data)
+    await asyncio.to_thread(write_atomically, target, data)
     now = now or datetime.now(get_settings().tz)
     try:
         async with atomic():
@@ -124,7 +124,9 @@ async def do_attach_signature(viewer: Viewer, *, sealed_id: int | None = None, d
     return {"id": row, "sha256": digest, "file": str(relative), "to": rows[0]["title"], "checked": checked}
 
 
-def _write(target: Path, data: bytes) -> None:
+def write_atomically(target: Path, data: bytes) -> None:
+    """``data`` as ``target``, written to a temporary name, synced and renamed: a crash or a
+    full disk never leaves a half-written file under the final name."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     with open(tmp, "wb") as fh:
