@@ -399,9 +399,11 @@ async def lock(*names: str) -> None:
     """PostgreSQL advisory locks until commit, in one order (SQLite: its write lock)."""
     if not is_postgres():
         return
-    keys = {int.from_bytes(hashlib.sha256(n.encode()).digest()[:8], "big", signed=True) for n in names}
-    for key in sorted(keys):
-        await Lesson.raw("SELECT pg_advisory_xact_lock({})", key).run()
+    keys = sorted({int.from_bytes(hashlib.sha256(n.encode()).digest()[:8], "big", signed=True) for n in names})
+    if len(keys) == 1:
+        await Lesson.raw("SELECT pg_advisory_xact_lock({})", keys[0]).run()
+    elif keys:  # one round trip: unnest gives the keys in the array's (sorted) order
+        await Lesson.raw("SELECT pg_advisory_xact_lock(k) FROM unnest({}::bigint[]) AS u(k)", keys).run()
 
 
 async def mark_has_records(lesson_id: int) -> None:

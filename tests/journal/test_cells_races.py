@@ -6,6 +6,7 @@ the audit chain verifies."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date
 
 import pytest
@@ -86,3 +87,41 @@ async def test_twenty_saves_of_different_cells_at_once_all_land(pg_db):
     assert await AuditEvent.count().run() == before + 20
     result = await verify_chain()
     assert result.ok
+
+
+async def test_a_lessons_attendance_and_its_cells_saved_at_once_all_land(pg_db):
+    """R-ATT-1 at a lesson break: the teacher saves the whole lesson's attendance while the
+    grid saves that lesson's cells, again and again, on real concurrent connections. The list
+    takes every pupil's cell before its audit rows, so no save waits for the chain while holding
+    a cell the other needs (a deadlock PostgreSQL would break by failing one): every save lands,
+    each changed cell has its history row, and the chain verifies."""
+    s = await journal_school()
+    pupils = [s.people["pupil1"], s.people["pupil2"]]
+    from service.accounts.tables import Person
+
+    for n in range(6):
+        pid = (await Person.insert(Person(last_name="Орлов", first_name=f"Ученик{n}",
+                                          created_at=cells.access.now())).returning(Person.id).run())[0]["id"]
+        await Enrolment.insert(Enrolment(student=pid, school_class=s.classes["5А"],
+                                         starts_on=date(2026, 9, 1))).run()
+        pupils.append(pid)
+    lesson = s.lessons[date(2026, 11, 23)]
+    writer, leader = teacher(s), teacher(s, "klruk")
+    before = await AuditEvent.count().run()
+    await dbmod.start_pool(20)
+    try:
+        for round_ in range(4):
+            absent = pupils[round_ % len(pupils)]
+            results = await _together([
+                cells.do_save_attendance(writer, lesson, {p: ("absent" if p == absent else None) for p in pupils}),
+                *(cells.do_save_cell(leader, lesson, p, str(2 + (round_ + i) % 4)) for i, p in enumerate(pupils))])
+            assert not [r for r in results if isinstance(r, BaseException)], results
+    finally:
+        await dbmod.close_pool()
+    assert await AuditEvent.count().run() > before
+    for p in pupils:  # whichever save came last, the cell's history ends with what it holds
+        now = cells.text_of(*await cells.current(lesson, p))
+        history = await AuditEvent.select(AuditEvent.new).where(AuditEvent.object_id == f"{lesson}:{p}").order_by(
+            AuditEvent.seq).run()
+        assert history and json.loads(history[-1]["new"])["text"] == now, (p, now, history[-1])
+    assert (await verify_chain()).ok
