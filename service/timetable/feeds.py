@@ -154,12 +154,13 @@ WHERE f.token_hash = {} AND f.revoked_at IS NULL
 async def feed_lessons(person_id: int, first: date, last: date) -> list[dict]:
     """A person's lessons as a teacher (planned or teaching) and as a student, their home
     schooling applied (1 query)."""
-    where, extra, _ = views.student_where()
+    where, extra, times = views.student_where()
     sql = views.LESSON_COLUMNS.format(
         extra=extra + ", (l.teacher = {} OR l.taught_by = {}) AS as_teacher",
         where=f"l.teacher = {{}} OR l.taught_by = {{}} OR {where}", limit=MAX_EVENTS)
+    # the ``excluded`` column's argument and ``as_teacher``'s two come first (the SELECT list)
     rows = await SchoolClass.raw(sql, person_id, person_id, person_id, first, last,
-                                 person_id, person_id, person_id, person_id, person_id).run()
+                                 *[person_id] * (2 + times - 1)).run()
     for r in rows:
         r["as_teacher"] = bool(r["as_teacher"])
     return [r for r in rows if r["as_teacher"] or not r["excluded"]]

@@ -183,17 +183,23 @@ LIMIT {limit}
 
 def student_where() -> tuple[str, str, int]:
     """SQL for a student's lessons (its condition and an ``excluded`` column) and how many
-    times the student's id is passed: the individual lessons, the lessons of the class they
+    times the student's id is passed (the condition's, then the column's): the individual lessons, the lessons of the class they
     are enrolled in on each date (whole-class ones), of the groups they belong to on that date.
     ``excluded``: a class or subgroup lesson of a subject they are taken out of by home
     schooling on that date (none listed: every subject)."""
-    where = f"""l.student = {{}}
+    # first an index-friendly cut (the lessons of any class or group the student was ever in:
+    # hashed once), so that the exact rules on each lesson's date run on a few dozen lessons, not
+    # on the whole school's week (L school: 2,500 lessons a week, 30 ms → under 2)
+    where = f"""(l.student = {{}}
+        OR l.school_class IN (SELECT e.school_class FROM enrolment e WHERE e.student = {{}})
+        OR l.study_group IN (SELECT gm.study_group FROM group_member gm WHERE gm.student = {{}}))
+        AND (l.student = {{}}
         OR (l.student IS NULL AND l.study_group IS NULL AND EXISTS (
             SELECT 1 FROM enrolment e WHERE e.student = {{}} AND e.school_class = l.school_class
             AND {_in_force_on("e", "l.on_date")}))
         OR (l.student IS NULL AND EXISTS (
             SELECT 1 FROM group_member m WHERE m.student = {{}} AND m.study_group = l.study_group
-            AND {_in_force_on("m", "l.on_date")}))"""
+            AND {_in_force_on("m", "l.on_date")})))"""
     excluded = f""", (l.student IS NULL AND l.school_class IS NOT NULL AND EXISTS (
             SELECT 1 FROM home_schooling h
             WHERE h.student = {{}} AND {_in_force_on("h", "l.on_date")}
@@ -201,7 +207,7 @@ def student_where() -> tuple[str, str, int]:
                  OR EXISTS (SELECT 1 FROM home_schooling_subject hs
                             WHERE hs.home_schooling = h.id AND hs.subject = l.subject))))
         AS excluded"""
-    return where, excluded, 4
+    return where, excluded, where.count("{}") + excluded.count("{}")
 
 
 _WHERE = {
