@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import figures  # noqa: E402
 from bench.isolated import ROOT  # noqa: E402  (first: settings of its own)
 from bench.isolated import TMP as _TMP
 from service import db as dbmod  # noqa: E402
@@ -117,6 +118,13 @@ def main() -> int:
         "",
     ]
     args.out.write_text("\n".join(lines), encoding="utf-8")
+    figures.save(args.out, {
+        "school": args.size, "ok": ok, "transcripts": n_issued, "transcripts_seconds": round(issue_s, 1),
+        "transcripts_seconds_per_2500": round(issue_s / max(n_issued, 1) * 2500, 1),
+        "transcripts_target_seconds_per_2500": 180,
+        "transcripts_met": issue_s / max(n_issued, 1) * 2500 <= 180,
+        "seal_seconds": round(seal_s, 1), "seal_target_seconds": 600, "seal_met": seal_s <= 600,
+        "verify_seconds": round(verify_s, 1)})
     print(f"→ {args.out}")
     return 0 if ok else 1
 

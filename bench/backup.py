@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import figures  # noqa: E402
 from bench.isolated import ROOT  # noqa: E402  (first: settings of its own)
 from bench.isolated import TMP as _TMP
 from service import db as dbmod  # noqa: E402
@@ -139,6 +140,11 @@ def main() -> int:
               "average chunk of 2 MiB would be stored whole every night). Configuration, keys and "
               "checkpoints add a few KiB.", ""]
     args.out.write_text("\n".join(lines), encoding="utf-8")
+    figures.save(args.out, {
+        "school": "L", "ok": drill.ok and all(r.ok for _, _, r in rows),
+        "backup_seconds": round(rows[0][1], 1), "incremental_seconds": round(rows[1][1], 1),
+        "drill_seconds": round(drill_seconds, 1), "nightly_seconds": round(total, 1),
+        "nightly_target_seconds": 900, "nightly_met": total <= 900})
     print(f"→ {args.out}")
     return 0 if drill.ok and all(r.ok for _, _, r in rows) else 1
 

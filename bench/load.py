@@ -51,6 +51,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import figures  # noqa: E402
 from bench.isolated import ROOT, TMP  # noqa: E402  (first: settings of its own)
 from bench.pages import free_port  # noqa: E402
 from tests.pg import Cluster  # noqa: E402
@@ -155,6 +156,10 @@ TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 LESSON = re.compile(r'href="/journal/lesson/(\d+)"')
 JOURNAL = re.compile(r'<p class="breadcrumbs"><a href="/journal">Журнал</a> › <a href="(/journal/[^"]+)"')
 STUDENT = re.compile(r'name="att-(\d+)"')
+SYSTEM = re.compile(r"система оценивания: ([^<]+)</span>")
+# what a teacher types in a journal of each grading system (none: no marks at all)
+MARKS = {"Пятибалльная": ["3", "4", "4", "5", "5"], "Десятибалльная": ["6", "7", "8", "9"],
+         "Стобалльная": ["65", "80", "92"], "Зачёт / незачёт": ["зач"], "Без отметок": []}
 
 
 class Recorder:
@@ -183,6 +188,9 @@ class Recorder:
         for name in sorted({n for n, _, _ in self.samples}):
             mine = [(s, ms) for n, s, ms in self.samples if n == name]
             out["pages"][name] = _stats([ms for _, ms in mine], [s for s, _ in mine], seconds)
+            refused = [s for s, _ in mine if not _ok(s)]
+            if refused:  # which answers: 0 is a timeout or a dropped connection
+                out["pages"][name]["error_statuses"] = {str(c): refused.count(c) for c in sorted(set(refused))}
         out["exceptions"] = self.failures
         return out
 
@@ -243,14 +251,16 @@ async def _teacher(base: str, t: Teacher, rec: Recorder, until: float) -> None:
                                data={**form, "_csrf_token": token.group(1)})
                 if not await _think(2, 5, until):
                     break
+            marks: list[str] = []
             if journal:
-                await rec.call(c, "journal grid", "GET", journal.group(1))
-            for _ in range(3):
+                grid = await rec.call(c, "journal grid", "GET", journal.group(1))
+                system = SYSTEM.search(grid.text) if grid is not None else None
+                marks = MARKS.get(system.group(1).strip(), []) if system else []
+            for _ in range(3 if marks else 0):
                 if not token or not students or not await _think(2, 5, until):
                     break
                 await rec.call(c, "cell save", "POST", "/journal/cell",
-                               data={"lesson": lesson, "student": rnd.choice(students),
-                                     "value": str(rnd.choice([3, 4, 4, 5, 5]))},
+                               data={"lesson": lesson, "student": rnd.choice(students), "value": rnd.choice(marks)},
                                headers={"x-csrftoken": token.group(1), "Accept": "application/json"})
             await _think(2, 5, until)
 
@@ -568,9 +578,9 @@ def headline(run: dict, args) -> dict:
         "grade_save_rps": sat["cell save"]["rps"],
         "chain_verified": run["chain_verified"],
         "lesson_break": {k: run["lesson_break"][k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms", "errors",
-                                                             "requests", "rps", "users", "seconds")},
+                                                             "exceptions", "requests", "rps", "users", "seconds")},
         "evening": {k: run["evening"][k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms", "errors",
-                                                   "requests", "rps", "users", "seconds")},
+                                                   "exceptions", "requests", "rps", "users", "seconds")},
         "rss_mb": run["rss_mb"],
         "targets": TARGETS | {"seed_limit_ms": SEED_LIMIT_MS},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "school": args.size,
@@ -661,6 +671,9 @@ def write(result: dict, out_dir: Path, docs: Path | None) -> None:
                                                           "grade_save_rps", "chain_verified", "rss_mb")} | {
             k: {m: previous.get(k, {}).get(m) for m in ("p95_ms", "p99_ms", "errors")}
             for k in ("lesson_break", "evening")}
+    # the other benches of `make bench` (demo data, transcripts and the seal, backup and drill):
+    # their figures, each with its target, as their last run wrote them
+    result["other"] = figures.gather(out_dir, {"latest.json"})
     text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
     (out_dir / f"{result['date'][:10]}.json").write_text(text, encoding="utf-8")
     latest.write_text(text, encoding="utf-8")
