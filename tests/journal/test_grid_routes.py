@@ -152,3 +152,16 @@ async def test_a_substitute_finds_the_journal_under_substitutions(db):
         assert page.status_code == 200
         assert "замена: уроков 1, последний 23.11" in page.text
 
+
+
+async def test_the_grid_s_json_answers_json_without_a_session(db):
+    """GET /journal/api/grid is the JSON API's (OpenAPI): signed out it answers 401 with a
+    Russian message, as the API's writes do, not the login page (found by tests/authz); a
+    journal one may not see stays a 404, in JSON."""
+    s = await journal_school()
+    async with client() as c:
+        r = await c.get(f"/journal/api/grid/{s.math.key}")
+        assert r.status_code == 401 and "Войдите" in r.json()["error"]
+        await sign_in(c, "roditel", PASSWORD)
+        r = await c.get(f"/journal/api/grid/{s.math.key}")
+        assert r.status_code == 404 and r.json() == {"error": "Не найдено", "field": None}
