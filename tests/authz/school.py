@@ -70,7 +70,15 @@ class School:
     objects: dict[str, tuple[object, object]] = field(default_factory=dict)
     per_role: dict[tuple[str, str], tuple[object, object]] = field(default_factory=dict)
 
+    # objects a role sees but does not write (``which`` "seen"): the class teacher's class's
+    # lessons, grades, files and journals of a colleague's subject
+    seen: dict[tuple[str, str], object] = field(default_factory=dict)
+    # «Фамилия Имя» of pupils a role must never find on any page it gets (names a leak would show)
+    unseen: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
     def pick(self, kind: str, role: str, which: str):
+        if which == "seen":
+            return self.seen.get((kind, role), self.pick(kind, role, "own"))
         own, foreign = self.per_role.get((kind, role)) or self.objects[kind]
         return own if which == "own" else foreign
 
@@ -126,6 +134,15 @@ async def _pick(s: School) -> None:  # noqa: PLR0915 - one list of objects, read
     stranger = await one(f"SELECT e.student FROM enrolment e WHERE e.school_class = {{}} AND {WITH_RECORDS} "
                          "ORDER BY e.student", other_class)
     o["student"] = (pupil, stranger)
+    names = {r["id"]: f"{r['last_name']} {r['first_name']}" for r in await rows(
+        "SELECT id, last_name, first_name FROM person WHERE id IN ({}, {}, {})", pupil, classmate, stranger)}
+    surnames = {k: v.split()[0] for k, v in names.items()}
+    o["surname"] = (surnames[pupil], surnames[stranger])  # what the search page is asked for
+    for role in ("parent", "student"):
+        p[("surname", role)] = (surnames[pupil], surnames[classmate])
+    # a family sees its own child only; the observer, figures without a single name
+    s.unseen = {"parent": (names[classmate], names[stranger]), "student": (names[classmate], names[stranger]),
+                "observer": tuple(names.values())}
     for role in ("parent", "student"):
         p[("student", role)] = (pupil, classmate)
     o["person"] = o["student"]
@@ -251,6 +268,9 @@ async def _add_missing(s: School, own_class: int, other_class: int, other_teache
     o["file"] = (own_file, foreign_file)
     p[("file", "class_teacher")] = (await lessons.do_attach_file(
         v["klruk"], p[("lesson", "class_teacher")][0], None, "zadanie.txt", b"klruk"), foreign_file)
+    # the class teacher sees her class's lessons of the teacher's subject, and writes none
+    for kind in ("lesson", "cell", "grade", "file", "journal"):
+        s.seen[(kind, "class_teacher")] = o[kind][0]
     # calendar feeds: each one's own (a teacher's own week, a parent's child's)
     own_feeds = {}
     for login, whose in (("uchitel", s.person["uchitel"]), ("klruk", s.person["klruk"]),

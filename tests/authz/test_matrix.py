@@ -111,6 +111,10 @@ def expected(row: Row, role: str, which: str) -> str | int:
     if row.needs and not set(row.needs) & held_by(role):
         return DENIED
     scope = ALL if row.who is None else row.who.get(role)
+    if scope == OWN and which == "seen":  # seen, not written: a read as of one's own object
+        if row.method == "GET":
+            return "ok"
+        return row.seen
     if scope == REFUSED:
         return REFUSED
     if scope == ALL or (scope == OWN and which == "own"):
@@ -376,6 +380,9 @@ def cases(row: Row, school: School) -> list[tuple[str, str, Request]]:
             foreign = request_of(row, Picked(school, role, "foreign"))
             if foreign != own:
                 found.append((role, "foreign", foreign))
+            seen = request_of(row, Picked(school, role, "seen"))
+            if seen != own:
+                found.append((role, "seen", seen))
     return found
 
 
@@ -413,6 +420,10 @@ async def run_case(w: World, row: Row, role: str, which: str, req: Request) -> s
         problems.append(f"answered {r.status_code} {r.headers.get('location', '')}, expected {want}")
     if r.status_code >= 500:
         problems.append("a server error")
+    if r.status_code == 200:
+        shown = [name for name in w.school.unseen.get(role, ()) if name in r.text]
+        if shown:
+            problems.append(f"shows {shown}")
     if want not in ("ok", DONE) and changed:
         problems.append(f"refused, yet changed {changed}")
     if set(changed) - {"access_log"}:
