@@ -248,6 +248,27 @@ async def test_one_final_saved_from_two_tabs_at_once_is_saved_once(pg_school):
     assert len(finals) == 1
 
 
+async def test_a_note_removed_at_once_is_removed_once(pg_school):
+    note = pg_school.s.objects["note"][0]
+    answers = await pg_school.run(*[("klruk", f"/journal/notes/{note}/remove", {})] * 3)
+    assert answers == [303, 404, 404]  # the second finds no note (removed) to take back
+    assert await audited("journal.note_removed", note) == 1
+
+
+async def test_a_homework_file_removed_at_once_is_removed_once(pg_school):
+    file = pg_school.s.objects["file"][0]
+    answers = await pg_school.run(*[("uchitel", f"/journal/file/{file}/remove", {})] * 3)
+    assert answers == [303, 404, 404]
+    assert await audited("journal.file_removed", file) == 1
+
+
+async def test_a_teacher_s_absence_removed_at_once_is_removed_once(pg_school):
+    absence = pg_school.s.objects["absence"][0]
+    answers = await pg_school.run(*[("zavuch", f"/timetable/changes/absences/{absence}/remove", {})] * 3)
+    assert answers == [303, 404, 404]
+    assert await audited("timetable.absence_ended", absence) == 1
+
+
 async def test_a_sealed_year_reopened_at_once_is_reopened_once(pg_school):
     sealed = pg_school.s.objects["sealed"][0]
     form = {"reason": "Исправление годовой отметки по протоколу педсовета № 10"}
