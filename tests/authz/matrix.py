@@ -17,7 +17,7 @@ The exceptions are written where they are, each with its reason (``why``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ALL, OWN = "all", "own"
 # Seen, and refused by the action with the reason in Russian (400), nothing written: a role
@@ -67,8 +67,6 @@ class Row:
     # a write to an object the role sees but does not write (the class teacher and a colleague's
     # lesson in her class): 404 as a foreign one, or the action's refusal (REFUSED)
     seen: str | int = 404
-    known: str = ""  # a leak found and not fixed yet: the test expects it to fail (xfail)
-    extra: dict = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -66,12 +66,12 @@ UNIQUE = "limited by a unique index: the second of two at once is refused by the
 LAST_WINS = "a form saved as a whole: two at once leave the later one, each audited"
 
 NOT_RACED: dict[str, str] = {
-    "accounts.logout": "ends one's own session: a second end is a no-op",
+    "accounts.logout": "ends one's own session; two at once end the same one: nothing to protect",
     "accounts.user_created": UNIQUE + " (login)",
     "accounts.user_unblocked": "unblocking leaves no last-administrator rule to break; serialised with "
                                "blocking by the same lock (accounts.actions._lock «rights»)",
-    "accounts.password_changed": "one's own password, checked against the old one: the second of two at "
-                                 "once no longer knows it",
+    "accounts.password_changed": LAST_WINS + " (one's own password, each change checked against the "
+                                             "old one and ending the other sessions)",
     "accounts.reset_code_issued": "a new code supersedes the previous one; using a code is the one-time "
                                   "action (accounts.password_reset)",
     "accounts.invitations_issued": "a new slip supersedes the previous codes; registering is the one-time "
@@ -109,7 +109,7 @@ NOT_RACED: dict[str, str] = {
     "timetable.bells_created": FREE,
     "timetable.bells_changed": LAST_WINS,
     "timetable.day_set": LAST_WINS,
-    "timetable.day_cleared": "clearing a cleared day is a no-op",
+    "timetable.day_cleared": "refused for an ordinary day, under the year's lock (read inside it)",
     "timetable.version_changed": LAST_WINS,
     "timetable.slot_removed": "lessons holding records block it; removing a removed slot is a 404",
     "timetable.week_copied": LAST_WINS + " (the week is replaced as a whole)",
