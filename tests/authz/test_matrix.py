@@ -420,6 +420,9 @@ async def run_case(w: World, row: Row, role: str, which: str, req: Request) -> s
         problems.append(f"answered {r.status_code} {r.headers.get('location', '')}, expected {want}")
     if r.status_code >= 500:
         problems.append("a server error")
+    if 400 <= r.status_code < 500 and r.headers.get("content-type", "").startswith("application/json") \
+            and not re.search("[а-яё]", str(r.json())):
+        problems.append(f"a refusal without a word of Russian: {r.text[:200]}")
     if r.status_code == 200:
         shown = [name for name in w.school.unseen.get(role, ()) if name in r.text]
         if shown:
