@@ -676,8 +676,10 @@ async def do_issue_api_token(actor: Actor, user_id: int, name: str, days: int) -
 
 
 async def do_revoke_api_token(actor: Actor, user_id: int, token_id: int) -> None:
-    """Revoke an API key of the account; a key already revoked stays as it is."""
+    """Revoke an API key of the account; a key already revoked stays as it is (two revocations
+    at once: the second waits for the first and finds it revoked, one audit row)."""
     async with atomic():
+        await _lock(f"api_token:{token_id}")
         row = await ApiToken.select(ApiToken.id, ApiToken.name, ApiToken.revoked_at).where(
             (ApiToken.id == token_id) & (ApiToken.account == user_id)).first().run()
         if row is None:

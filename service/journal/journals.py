@@ -6,6 +6,7 @@ size of the school; scoped by the viewer in SQL."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from service.accounts.viewer import Viewer
 from service.journal.access import JournalRef
@@ -92,6 +93,11 @@ def _ref(r: dict) -> JournalRef:
     return JournalRef("c", r["school_class"], r["subject"])
 
 
+def _day(value) -> date:
+    """A date from an aggregate: SQLite gives MAX(date) back as its text."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 async def lists(viewer: Viewer) -> Lists:
     """The journals of the current year the viewer may open, in the sections of the page."""
     years = await Lesson.raw("SELECT id, name FROM academic_year WHERE is_current ORDER BY starts_on DESC LIMIT 1").run()
@@ -135,7 +141,7 @@ async def lists(viewer: Viewer) -> Lists:
                 continue
             result.substitute.append(Entry(ref, r["group_name"] or r["class_name"], r["subject_name"],
                                            r["group_kind"] or "", note=f"замена: уроков {r['lessons']}, "
-                                           f"последний {r['last_on']:%d.%m}"))
+                                           f"последний {_day(r['last_on']):%d.%m}"))
     if own:
         result.own_class = [e for e in order if e.class_teacher == me]
         if result.own_class:

@@ -291,6 +291,7 @@ async def do_attach_file(viewer: Viewer, lesson_id: int, student: int | None, na
 async def do_remove_file(viewer: Viewer, file_id: int) -> int:
     """Take a file off the lesson's homework (the row stays, marked removed). Returns the lesson."""
     async with atomic():
+        await access.lock(f"homework_file:{file_id}")  # two at once: the second finds it removed
         row = await files.file_row(file_id)
         if row is None:
             raise NotFound()

@@ -148,6 +148,8 @@ async def do_remove_note(viewer: Viewer, note_id: int) -> tuple[int, int]:
     become «н» again, unless another note covers their day. Returns the student and how many
     marks in closed periods were left as they are."""
     async with atomic():
+        if 0 < note_id <= 2**31 - 1:  # two at once: the second waits, then finds it removed
+            await access.lock(f"note:{note_id}")
         rows = await Lesson.raw("SELECT id, student, starts_on, ends_on, kind, note FROM absence_note "
                                 "WHERE id = {} AND removed_at IS NULL", note_id).run() if 0 < note_id <= 2**31 - 1 else []
         if not rows:

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from service import forms
 from service.errors import NotFound
 from service.journal import access, grid, journals
+from service.journal.routes_cells import API_ERRORS
 from service.web import render, signed_in
 
 PERIOD_QUERY = {"period": forms.Int("Период", min=1, default=None)}
@@ -38,13 +39,14 @@ async def grid_page(request: Request, ref: FromPath[str]) -> Response:
                   paper=g.editable and request.query_params.get("paper") == "1")
 
 
-@get("/api/grid/{ref:str}", guards=[signed_in], tags=["Журнал"],
+@get("/api/grid/{ref:str}", guards=[signed_in], tags=["Журнал"], exception_handlers=API_ERRORS,
      summary="Страница журнала за период", operation_id="journalGrid")
 async def grid_api(request: Request, ref: FromPath[str], period: FromQuery[int | None] = None) -> grid.GridData:
     """The journal grid of a period as JSON: students who belonged, lessons, each non-empty cell
     as its text («н 5»), the weighted average and the period final. ``period``: a study period
     id of the journal (default: the one holding today). A journal the viewer may not see is a
-    404, as a missing one."""
+    404, as a missing one; without a session, 401 — JSON, as the API's writes answer, not the
+    login page."""
     if period is not None and not 0 < period <= forms.ID_MAX:
         raise NotFound()
     return grid.as_data(await grid.load(request.user, access.parse_ref(ref), period))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from service import forms
 from service.audit.log import Actor, record
-from service.db import atomic
+from service.db import atomic, is_postgres
 from service.errors import NotFound, Refused
 from service.ops import notice, rules
 from service.ops.tables import AvailabilitySpan, PlannedMaintenance
@@ -69,6 +69,9 @@ async def do_cancel_maintenance(actor: Actor, maintenance_id: int, reason: str) 
         raise Refused(f"Причина — не длиннее {forms.REASON_MAX} символов.", "reason")
     moment = now()
     async with atomic():
+        if is_postgres():  # two cancellations at once: the second waits, then finds it cancelled
+            await PlannedMaintenance.raw("SELECT id FROM planned_maintenance WHERE id = {} FOR UPDATE",
+                                         maintenance_id).run()
         row = await PlannedMaintenance.select().where(
             PlannedMaintenance.id == maintenance_id).first().run()
         if row is None:

@@ -485,6 +485,9 @@ async def do_cancel(actor: Actor, head: OrderHead, order_id: int) -> int:
     rests on it (named, to be cancelled first)."""
     head = _clean_head(head)
     async with atomic():
+        # one cancellation of an order at a time: a second one at the same moment waits here and
+        # then finds the first (below), instead of cancelling the order a second time
+        await _advisory(f"school_order cancel {order_id}")
         order = await SchoolOrder.select().where(SchoolOrder.id == order_id).first().run()
         if order is None:
             raise NotFound()

@@ -222,6 +222,7 @@ async def do_end_staff(viewer: Viewer, person_id: int, ends_on: date | None) -> 
     if ends_on is None:
         raise Refused("Дата увольнения: укажите дату", field="ends_on")
     async with atomic():
+        await _lock(f"staff:{person_id}")  # two at once: the second finds the date written
         staff = await StaffMember.select().where(StaffMember.person == person_id).first().run()
         if staff is None:
             raise NotFound()
@@ -274,6 +275,7 @@ async def do_withdraw_consent(viewer: Viewer, consent_id: int, withdrawn_on: dat
     if withdrawn_on > today:
         raise Refused("Дата отзыва: не позже сегодняшнего дня", field="withdrawn_on")
     async with atomic():
+        await _lock(f"consent:{consent_id}")  # two at once: the second finds it withdrawn
         consent = await Consent.select().where(Consent.id == consent_id).first().run()
         if consent is None:
             raise NotFound()

@@ -180,6 +180,9 @@ async def do_end_absence(actor: Actor, absence_id: int, starts_on: date | None =
         if old is None:
             raise NotFound()
         await _lock(f"absence:{old['teacher']}")
+        old = await q.absence(absence_id)  # as it is now: a removal at the same moment came first
+        if old is None:
+            raise NotFound()
         before = {"teacher": old["name"], "starts_on": old["starts_on"].isoformat(),
                   "ends_on": old["ends_on"].isoformat(), "reason": old["reason"]}
         if remove:

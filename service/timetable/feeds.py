@@ -127,6 +127,7 @@ async def do_revoke_feed(viewer: Viewer, feed_id: int) -> None:
     if viewer.person_id is None:
         raise NotFound()
     async with atomic():
+        await _lock(f"calendar_feed_revoke:{feed_id}")  # two at once: the second finds it revoked
         row = await CalendarFeed.select().where(CalendarFeed.id == feed_id).first().run()
         if row is None or viewer.person_id not in (row["made_by"], row["person"]):
             raise NotFound()

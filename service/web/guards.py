@@ -26,4 +26,5 @@ def requires(*permissions: str):
             raise PermissionDeniedException()
 
     guard.__name__ = "requires_" + "_or_".join(p.replace(".", "_") for p in permissions)
+    guard.rights = permissions  # type: ignore[attr-defined]  # read by the authorization matrix
     return guard

@@ -136,3 +136,32 @@ async def test_the_grid_costs_the_same_queries_for_2_or_35_pupils_and_5_or_45_le
         await sign_in(c, "uchitel", PASSWORD)
         html = (await c.get(s.math.path)).text
         assert html.count('<td class="num">') == 35 and html.count('href="/journal/lesson/') == 45
+
+
+async def test_a_substitute_finds_the_journal_under_substitutions(db):
+    """The list's «Замены» section names the count and the last lesson taught: its date came
+    back from SQLite's MAX() as text and the page answered 500 (found by tests/authz)."""
+    from service.timetable.tables import Lesson
+
+    s = await journal_school()
+    lesson = s.lessons[date(2026, 11, 23)]
+    await Lesson.update({Lesson.taught_by: s.people["other"]}).where(Lesson.id == lesson).run()
+    async with client() as c:
+        await sign_in(c, "other", PASSWORD)
+        page = await c.get("/journal")
+        assert page.status_code == 200
+        assert "замена: уроков 1, последний 23.11" in page.text
+
+
+
+async def test_the_grid_s_json_answers_json_without_a_session(db):
+    """GET /journal/api/grid is the JSON API's (OpenAPI): signed out it answers 401 with a
+    Russian message, as the API's writes do, not the login page (found by tests/authz); a
+    journal one may not see stays a 404, in JSON."""
+    s = await journal_school()
+    async with client() as c:
+        r = await c.get(f"/journal/api/grid/{s.math.key}")
+        assert r.status_code == 401 and "Войдите" in r.json()["error"]
+        await sign_in(c, "roditel", PASSWORD)
+        r = await c.get(f"/journal/api/grid/{s.math.key}")
+        assert r.status_code == 404 and r.json() == {"error": "Не найдено", "field": None}
