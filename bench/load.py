@@ -45,7 +45,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -53,7 +52,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import figures  # noqa: E402
 from bench.isolated import ROOT, TMP  # noqa: E402  (first: settings of its own)
-from bench.pages import free_port  # noqa: E402
+from bench.pages import free_port, wait_for  # noqa: E402
 from tests.pg import Cluster  # noqa: E402
 
 os.environ["EZH_LOG_LEVEL"] = "WARNING"  # the in-process query count logs no request lines
@@ -436,16 +435,6 @@ def _cells(cluster: Cluster, person: int, today: date) -> list[tuple[int, int]]:
 # --- the run ----------------------------------------------------------------------------------
 
 
-def _wait(base: str) -> None:
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit("the service did not start")
-
-
 def main(args) -> dict:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -476,7 +465,7 @@ def main(args) -> dict:
         server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", str(workers)],
                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
-        _wait(base)
+        wait_for(base)
         postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
         memory = Memory(server.pid, postmaster)
         memory.start()

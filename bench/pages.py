@@ -28,6 +28,17 @@ from bench.isolated import ROOT, TMP  # noqa: E402  (first: settings of its own)
 from tests.pg import Cluster  # noqa: E402
 
 
+def wait_for(base: str, tries: int = 300) -> None:
+    """Until the service at ``base`` answers its health check (a minute at most)."""
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"the service at {base} did not start")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -77,12 +88,7 @@ def main(args) -> None:
         server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2"],
                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for(base)
         cookie, class_path = _sign_in(base, "klruk", "demo-ezh-2026")
         results = []
         for name, path, with_cookie in [("home (class teacher)", "/home", True),

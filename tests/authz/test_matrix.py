@@ -233,11 +233,7 @@ async def world(request, tmp_path_factory) -> Iterator[World]:
     dbmod.use_database(database.url)
     archive = tmp_path_factory.mktemp(f"archive-{request.param}")
     with pytest.MonkeyPatch.context() as mp:
-        _seal_into(mp, archive)
-        _no_pdf(mp)
-        _one_password_check(mp)
-        school, tokens = await build(today())
-        await add_records(school, archive)
+        school, tokens = await prepared_school(mp, archive)
         async with AsyncExitStack() as stack:
             c = await stack.enter_async_context(client())
             page = await c.get("/login")
@@ -283,6 +279,17 @@ def _one_password_check(mp: pytest.MonkeyPatch) -> None:
         return seen[(stored, password)]
 
     mp.setattr(actions, "_password_matches", once)
+
+
+async def prepared_school(mp: pytest.MonkeyPatch, archive: Path):
+    """The matrix's school on the database in use: the seal and archive in ``archive``, PDFs
+    answered by a stub, each password checked once; returns (school, session tokens)."""
+    _seal_into(mp, archive)
+    _no_pdf(mp)
+    _one_password_check(mp)
+    school, tokens = await build(today())
+    await add_records(school, archive)
+    return school, tokens
 
 
 def _no_pdf(mp: pytest.MonkeyPatch) -> None:

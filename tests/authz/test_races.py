@@ -26,9 +26,9 @@ from service import domains
 from service.app import create_app
 from service.audit.tables import AuditEvent
 from service.audit.verify import verify_chain
-from service.web import csrf_cookie_name, session_cookie_name, today
+from service.web import csrf_cookie_name, session_cookie_name
 from tests.authz import races
-from tests.authz.school import School, add_records, build, one, rows
+from tests.authz.school import School, one, rows
 from tests.conftest import fresh_database
 from tests.routes import csrf_from
 
@@ -115,13 +115,9 @@ async def pg_school(request, tmp_path_factory):
     dbmod.use_database(database.url)
     archive = tmp_path_factory.mktemp("races-archive")
     with pytest.MonkeyPatch.context() as mp:
-        from tests.authz.test_matrix import _no_pdf, _one_password_check, _seal_into
+        from tests.authz.test_matrix import prepared_school
 
-        _seal_into(mp, archive)
-        _no_pdf(mp)
-        _one_password_check(mp)
-        school, tokens = await build(today())
-        await add_records(school, archive)
+        school, tokens = await prepared_school(mp, archive)
         yield PgSchool(school, tokens, create_app(database_pool=False))
     assert (await verify_chain()).ok
 
