@@ -9,6 +9,8 @@ UV := $(TOOLS)/bin/uv
 export UV_PROJECT_ENVIRONMENT := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
+# compiled at install: every `ezh` starts without compiling its libraries first
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: demo test venv venv-dev lint bench screenshots clean
 

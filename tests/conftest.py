@@ -9,8 +9,10 @@ import concurrent.futures
 import io
 import itertools
 import os
+import queue
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +34,16 @@ os.environ["EZH_LOG_LEVEL"] = "WARNING"
 os.environ["EZH_SCHOOL_NAME"] = "Школа № 1 (тест)"
 
 from service import db as dbmod  # noqa: E402
+from service.accounts import actions as _accounts  # noqa: E402
+
+# Passwords are hashed with argon2id in the tests too, but with its smallest cost: the
+# production parameters (64 MiB, 3 passes: about 0.2 s of CPU a hash) were a third of the
+# suite's time, paid for every user a test school creates and every sign-in. That the service
+# itself uses the recommended parameters is tested in a fresh process
+# (tests/accounts/test_passwords.py); the subprocesses the tests start (`ezh serve`, the CLI)
+# use them as well.
+_accounts._hasher = _accounts.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+_accounts._DUMMY_HASH = _accounts._hasher.hash("ezh: a password nobody has")
 from tests.pg import Cluster  # noqa: E402
 
 _counter = itertools.count(1)
@@ -76,11 +88,67 @@ def sqlite_template() -> Path:
     return path
 
 
+class _Prepared:
+    """Copies of the template made ahead, in a thread: a copy takes PostgreSQL ~0.4 s, which
+    the test would otherwise wait for while a core sits idle. The thread also drops the
+    databases of finished tests, so the session's disk use stays flat."""
+
+    AHEAD = 2
+
+    def __init__(self, cluster: Cluster, template: str) -> None:
+        self.cluster, self.template = cluster, template
+        self.ready: queue.Queue[str | BaseException] = queue.Queue(self.AHEAD)
+        self.used: queue.Queue[str] = queue.Queue()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="pg-prepared", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                name = f"ezh_test_{next(_counter)}"
+                self.cluster.psql(f"CREATE DATABASE {name} TEMPLATE {self.template}")
+                while not self.stopping.is_set():
+                    self._drop_used()
+                    try:
+                        self.ready.put(name, timeout=0.05)
+                        break
+                    except queue.Full:
+                        continue
+        except BaseException as error:  # noqa: BLE001 — handed to the test that waits
+            self.ready.put(error)
+
+    def _drop_used(self) -> None:
+        while True:
+            try:
+                name = self.used.get_nowait()
+            except queue.Empty:
+                return
+            self.cluster.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def take(self) -> str:
+        item = self.ready.get(timeout=300)
+        if isinstance(item, BaseException):
+            raise RuntimeError("the test databases could not be made") from item
+        return item
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=60)
+
+
 @pytest.fixture(scope="session")
 def pg_template(pg_cluster) -> str:
     pg_cluster.psql("CREATE DATABASE ezh_template")
     _migrate(pg_cluster.url("ezh_template"))
     return "ezh_template"
+
+
+@pytest.fixture(scope="session")
+def pg_prepared(pg_cluster, pg_template):
+    prepared = _Prepared(pg_cluster, pg_template)
+    yield prepared
+    prepared.stop()
 
 
 @dataclass
@@ -103,9 +171,10 @@ def fresh_database(kind: str, request) -> TestDatabase:
         shutil.copyfile(template, path)
         return TestDatabase("sqlite", f"sqlite:///{path}")
     cluster = request.getfixturevalue("pg_cluster")
-    template = request.getfixturevalue("pg_template")
-    name = f"ezh_test_{n}"
-    cluster.psql(f"CREATE DATABASE {name} TEMPLATE {template}")
+    prepared = request.getfixturevalue("pg_prepared")
+    name = prepared.take()
+    # dropped once the test is over (and its connections with it: none is pooled)
+    request.addfinalizer(lambda: prepared.used.put(name))
     return TestDatabase("postgres", cluster.url(name), cluster, name)
 
 
@@ -132,7 +201,55 @@ def sqlite_db(request) -> TestDatabase:
     return database
 
 
-def pytest_collection_modifyitems(items):
-    """Browser tests last: the fast tests report first, and no Playwright loop is alive while
-    the async tests run."""
-    items.sort(key=lambda item: "/e2e/" in str(item.fspath))
+# The suite runs on several processes (pytest-xdist, see scripts/run-tests). A unit of work is
+# one test, or a whole file where its tests share a module-scoped fixture (a browser, a prepared
+# school) that should be built once; the appliance tests share the booted Debian image and the
+# browser tests the live demo server, so each of those two sets is one unit. The longest units
+# go first, so that the last minutes are not spent waiting on one of them.
+SHARED_FILES = {"tests/authz/test_matrix.py", "tests/authz/test_races.py",
+                "tests/archive/test_package.py", "tests/archive/test_pdfsign.py",
+                "tests/archive/test_seal.py"}
+LONGEST_FIRST = ["appliance", "e2e", "tests/authz/test_matrix.py", "tests/authz/test_races.py"]
+
+
+def unit_of(nodeid: str) -> str:
+    path = nodeid.split("::")[0]
+    if path.startswith("tests/appliance/"):
+        return "appliance"
+    if path.startswith("tests/e2e/") or "/test_e2e_" in path:  # the live demo server
+        return "e2e"
+    return path if path in SHARED_FILES else nodeid
+
+
+def _shares_a_module_fixture(item) -> bool:
+    # the last definition of a name is the one in force (anyio's module-scoped
+    # anyio_backend is overridden above by a session-scoped one)
+    info = getattr(item, "_fixtureinfo", None)
+    return bool(info) and any(defs[-1].scope == "module" for defs in info.name2fixturedefs.values())
+
+
+def _rank(item) -> int:
+    unit = unit_of(item.nodeid)
+    return LONGEST_FIRST.index(unit) if unit in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest units first; a file whose tests share a module-scoped fixture must be one unit."""
+    items.sort(key=_rank)
+    loose = sorted({item.nodeid.split("::")[0] for item in items
+                    if _shares_a_module_fixture(item) and unit_of(item.nodeid) == item.nodeid})
+    if loose:
+        raise pytest.UsageError(f"add to SHARED_FILES in tests/conftest.py: {', '.join(loose)}")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's own grouping (`xdist_group` marks) does not reach its scheduler under
+    pytest 9; its scope scheduler is given our units instead."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    return UnitScheduling(config, log)

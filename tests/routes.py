@@ -8,10 +8,28 @@ import re
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.settings import get_settings
+from service.web import configure_logging
+
+# Building the app registers ~250 routes (about half a second); thousands of test clients
+# share one app per set of settings. A test that changes the settings gets an app of its own,
+# built from them, as the service would be after a restart.
+_apps: dict[str, object] = {}
+
+
+def app():
+    key = repr(get_settings())
+    if key not in _apps:
+        if len(_apps) > 16:
+            _apps.clear()
+        _apps[key] = create_app(database_pool=False)
+    else:
+        configure_logging()  # as create_app() does: a test may have replaced the handlers
+    return _apps[key]
 
 
 def client() -> AsyncTestClient:
-    c = AsyncTestClient(app=create_app(database_pool=False), base_url="http://ezh.test")
+    c = AsyncTestClient(app=app(), base_url="http://ezh.test")
     c.follow_redirects = False  # tests look at where a page sends the browser
     return c
 

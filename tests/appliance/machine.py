@@ -213,6 +213,7 @@ def make_machine(name: str, lower: Path, links: list[Link], ssh_key: Path) -> Ma
         if link.peer_ns and not Path(f"/run/netns/{link.peer_ns}").exists():
             run("ip", "netns", "add", link.peer_ns)
         host_end, srv_end = f"{link.name}h", f"{link.name}s"
+        run("ip", "link", "del", host_end, check=False)  # left by a run that was killed
         run("ip", "link", "add", host_end, "type", "veth", "peer", "name", srv_end)
         run("ip", "link", "set", srv_end, "netns", netns)
         run("ip", "-n", netns, "addr", "add", f"{link.server_address}/{link.prefix}", "dev", srv_end)
