@@ -104,11 +104,15 @@ class _Prepared:
         self.thread = threading.Thread(target=self._run, name="pg-prepared", daemon=True)
         self.thread.start()
 
+    def _copy(self) -> str:
+        name = f"ezh_test_{next(_counter)}"
+        self.cluster.psql(f"CREATE DATABASE {name} TEMPLATE {self.template}")
+        return name
+
     def _run(self) -> None:
         while not self.stopping.is_set():
-            name = f"ezh_test_{next(_counter)}"
             try:
-                self.cluster.psql(f"CREATE DATABASE {name} TEMPLATE {self.template}")
+                name = self._copy()
             except (RuntimeError, OSError):  # the test that finds none ready makes its own, and says why
                 time.sleep(0.5)
                 continue
@@ -134,9 +138,7 @@ class _Prepared:
         try:
             return self.ready.get(timeout=20)
         except queue.Empty:
-            name = f"ezh_test_{next(_counter)}"
-            self.cluster.psql(f"CREATE DATABASE {name} TEMPLATE {self.template}")
-            return name
+            return self._copy()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -170,8 +172,8 @@ class TestDatabase:
 
 
 def fresh_database(kind: str, request) -> TestDatabase:
-    n = next(_counter)
     if kind == "sqlite":
+        n = next(_counter)
         template = request.getfixturevalue("sqlite_template")
         path = _TMP / f"test-{n}.sqlite3"
         shutil.copyfile(template, path)

@@ -62,8 +62,9 @@ class Cluster:
         return f"postgresql://{user or self.superuser}@/{database}?host={self.socket_dir}"
 
     def psql(self, sql: str, database: str = "postgres", user: str | None = None) -> str:
+        # by its full path: a test may have narrowed PATH meanwhile
         out = subprocess.run(
-            [str(self.bindir / "psql"), "-X",  # a test may have narrowed PATH meanwhile "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", str(self.socket_dir),
+            [str(self.bindir / "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", str(self.socket_dir),
              "-U", user or self.superuser, "-d", database, "-c", sql],
             capture_output=True, text=True)
         if out.returncode != 0:
