@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import io
 import itertools
 import os
@@ -45,7 +46,10 @@ from service.accounts import actions as _accounts  # noqa: E402
 # use them as well.
 _accounts._hasher = _accounts.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 _accounts._DUMMY_HASH = _accounts._hasher.hash("ezh: a password nobody has")
+from tests import snapshots  # noqa: E402
 from tests.pg import Cluster  # noqa: E402
+
+snapshots.keep_in(_TMP)
 
 _counter = itertools.count(1)
 
@@ -171,19 +175,33 @@ class TestDatabase:
         return self.cluster.psql(sql, self.name, user)
 
 
+@functools.cache
+def _audit_rows_after_migration(kind: str, cluster: Cluster | None = None, template: str = "") -> int:
+    if kind == "sqlite":
+        return snapshots.audit_rows_of_sqlite(_TMP / "template.sqlite3")
+    assert cluster is not None
+    return int(cluster.psql("SELECT COUNT(*) FROM audit_event", template))
+
+
 def fresh_database(kind: str, request) -> TestDatabase:
+    request.addfinalizer(snapshots.done)
     if kind == "sqlite":
         n = next(_counter)
         template = request.getfixturevalue("sqlite_template")
         path = _TMP / f"test-{n}.sqlite3"
         shutil.copyfile(template, path)
-        return TestDatabase("sqlite", f"sqlite:///{path}")
+        url = f"sqlite:///{path}"
+        snapshots.use("sqlite", url, path=path, template_audit=_audit_rows_after_migration("sqlite"))
+        return TestDatabase("sqlite", url)
     cluster = request.getfixturevalue("pg_cluster")
     prepared = request.getfixturevalue("pg_prepared")
     name = prepared.take()
     # dropped once the test is over (and its connections with it: none is pooled)
     request.addfinalizer(lambda: prepared.used.put(name))
-    return TestDatabase("postgres", cluster.url(name), cluster, name)
+    url = cluster.url(name)
+    snapshots.use("postgres", url, cluster=cluster, name=name,
+                  template_audit=_audit_rows_after_migration("postgres", cluster, prepared.template))
+    return TestDatabase("postgres", url, cluster, name)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

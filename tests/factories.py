@@ -9,8 +9,10 @@ from datetime import UTC, date, datetime
 
 from service.accounts.actions import do_create_person, do_create_user
 from service.audit.log import Actor
+from service.demo import generate_demo_school
 from service.people.tables import ParentLink
 from service.school.tables import AcademicYear, Enrolment, SchoolClass, Subject, TeachingLoad
+from tests.snapshots import snapshotted
 
 PASSWORD = "Проверка-пароля-2026"
 SYSTEM = Actor.system("tests")
@@ -33,6 +35,7 @@ async def _user(school: TinySchool, key: str, roles: list[str]) -> None:
     school.users[key] = await do_create_user(SYSTEM, key, PASSWORD, roles, school.people.get(key))
 
 
+@snapshotted
 async def tiny_school() -> TinySchool:
     """Two classes (5А led by klruk, 6Б led by other), a teacher teaching 5А only, two pupils
     in 5А with parents, one pupil in 6Б with its own parent; accounts for the staff, one
@@ -76,3 +79,7 @@ async def tiny_school() -> TinySchool:
                        ("roditel", ["parent"]), ("pupil1", ["student"])]:
         await _user(s, key, roles)
     return s
+
+
+# the demo school of a size and seed, as `ezh demo-data` makes it (copied after the first build)
+demo_school = snapshotted(generate_demo_school)

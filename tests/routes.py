@@ -7,29 +7,33 @@ import re
 
 from litestar.testing import AsyncTestClient
 
+from service import domains
 from service.app import create_app
 from service.settings import get_settings
 from service.web import configure_logging
 
 # Building the app registers ~250 routes (about half a second); thousands of test clients
-# share one app per set of settings. A test that changes the settings gets an app of its own,
-# built from them, as the service would be after a restart.
+# share one app per set of settings and domains. A test that changes the settings (or plugs in a
+# domain) gets an app of its own, built from them, as the service would be after a restart.
 _apps: dict[str, object] = {}
 
 
-def app():
-    key = repr(get_settings())
+def app(*, pooled: bool = False):
+    key = repr((get_settings(), [d.name for d in domains.discover()], pooled))
     if key not in _apps:
         if len(_apps) > 16:
             _apps.clear()
-        _apps[key] = create_app(database_pool=False)
+        _apps[key] = create_app(database_pool=pooled)
     else:
         configure_logging()  # as create_app() does: a test may have replaced the handlers
     return _apps[key]
 
 
-def client() -> AsyncTestClient:
-    c = AsyncTestClient(app=app(), base_url="http://ezh.test")
+def client(*, pooled: bool = False) -> AsyncTestClient:
+    """A client of the app. ``pooled``: the app keeps a connection pool, as in production, from
+    entering the client to leaving it; its loop is not the test's, so the test itself must not
+    query the database meanwhile (for the long runs of requests the fuzzing sends)."""
+    c = AsyncTestClient(app=app(pooled=pooled), base_url="http://ezh.test")
     c.follow_redirects = False  # tests look at where a page sends the browser
     return c
 

@@ -9,10 +9,10 @@ import pytest
 
 from service.accounts.tables import Account
 from service.db import engine, use_database
-from service.demo import DEMO_PASSWORD, generate_demo_school
+from service.demo import DEMO_PASSWORD
 from service.school.tables import SchoolClass
 from tests.conftest import fresh_database
-from tests.factories import PASSWORD, tiny_school
+from tests.factories import PASSWORD, demo_school, tiny_school
 from tests.routes import client, sign_in
 
 pytestmark = pytest.mark.anyio
@@ -48,7 +48,7 @@ async def test_class_page_and_home_cost_the_same_for_2_or_30_pupils(db, monkeypa
     small_home = await _page_queries(monkeypatch, "klruk", PASSWORD, "/home")
 
     use_database(fresh_database(db.kind, request).url)  # a second, empty database
-    await generate_demo_school("M", 3)
+    await demo_school("M", 3)
     klruk = await Account.select(Account.person).where(Account.login == "klruk").first().run()
     big = await SchoolClass.select(SchoolClass.id).where(
         SchoolClass.class_teacher == klruk["person"]).first().run()

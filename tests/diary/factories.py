@@ -15,6 +15,7 @@ from service.journal.tables import FinalGrade, GradingSystem
 from service.people.tables import ParentLink
 from service.timetable.tables import Lesson
 from tests.journal.factories import JournalSchool, journal_school
+from tests.snapshots import snapshotted
 
 MONDAY = date(2026, 11, 23)
 PDF = b"%PDF-1.4\n% homework\n"
@@ -48,6 +49,7 @@ async def final(s: JournalSchool, student: str, quarter: int, mark: str) -> None
         suggested=mark, confirmed_at=datetime.now(UTC), confirmed_by=s.people["uchitel"])).run()
 
 
+@snapshotted
 async def diary_school() -> DiarySchool:
     s = await journal_school()
     me = teacher(s)

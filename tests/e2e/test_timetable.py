@@ -56,7 +56,8 @@ def _fill_new_lesson(page, target: str, subject: int, teacher: int) -> None:
     page.select_option("#f-subject", str(subject))
     page.select_option("#f-teacher", str(teacher))
     page.select_option("#f-room", index=0)
-    page.get_by_role("button", name="Добавить урок").click()
+    with page.expect_response(lambda r: r.request.method == "POST" and "/slots" in r.url, timeout=60_000):
+        page.get_by_role("button", name="Добавить урок").click()
 
 
 def _plus(page, weekday: int, number: int):

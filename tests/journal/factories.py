@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from service.journal.access import JournalRef
 from service.school.tables import GroupMember, StudyGroup, StudyPeriod, Subject, TeachingLoad
+from tests.snapshots import snapshotted
 from tests.timetable.factories import TimetableSchool, add_lesson, timetable_school
 
 TODAY = date(2026, 11, 25)
@@ -56,6 +57,7 @@ def school_days(start: date, end: date, weekdays: tuple[int, ...] = (0, 2, 4)) -
     return days
 
 
+@snapshotted
 async def journal_school(start: date = date(2026, 11, 2), end: date = date(2026, 12, 4)) -> JournalSchool:
     t = await timetable_school()
     now = datetime.now(UTC)

@@ -7,8 +7,10 @@ from service.accounts.actions import do_create_person, do_create_user
 from service.accounts.queries import viewer_for_user
 from service.accounts.viewer import Viewer
 from tests.factories import PASSWORD, SYSTEM, TinySchool, tiny_school
+from tests.snapshots import snapshotted
 
 
+@snapshotted
 async def message_school() -> TinySchool:
     """tiny_school plus: a deputy head with an account; accounts for parent2 (5А) and parent3
     (6Б) and pupil2, so that other families can be tried as recipients."""

@@ -18,6 +18,7 @@ from service.school.tables import (
     StudyGroup,
 )
 from tests.factories import PASSWORD, SYSTEM, YEAR_START, TinySchool, tiny_school
+from tests.snapshots import snapshotted
 
 YEAR_END = date(2027, 5, 31)
 NEXT_START, NEXT_END = date(2027, 9, 1), date(2028, 5, 31)
@@ -27,6 +28,7 @@ def head(number: str, dated: date = date(2026, 10, 1), title: str = "") -> Order
     return OrderHead(number, dated, title)
 
 
+@snapshotted
 async def order_school() -> TinySchool:
     s = await tiny_school()
     now = datetime.now(UTC)

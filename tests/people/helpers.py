@@ -10,10 +10,12 @@ from service.accounts.queries import viewer_for_user
 from service.accounts.viewer import Viewer
 from service.school.tables import AcademicYear, GroupMember, StudyGroup, Subject, TeachingLoad
 from tests.factories import PASSWORD, SYSTEM, YEAR_START, TinySchool, tiny_school
+from tests.snapshots import snapshotted
 
 TODAY = date(2026, 11, 23)
 
 
+@snapshotted
 async def people_school() -> TinySchool:
     s = await tiny_school()
     year = (await AcademicYear.select(AcademicYear.id).first().run())["id"]

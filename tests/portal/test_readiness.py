@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.demo import generate_demo_school
 from service.reports.readiness import readiness_items
-from tests.factories import PASSWORD, tiny_school
+from tests.factories import PASSWORD, demo_school, tiny_school
 from tests.routes import client, sign_in
 
 pytestmark = pytest.mark.anyio
@@ -45,7 +44,7 @@ def test_half_done_items_are_partial():
 
 
 async def test_the_demo_school_is_mostly_ready(db):
-    await generate_demo_school("M", 2026)
+    await demo_school("M", 2026)
     async with client() as c:
         await sign_in(c, "zavuch", "demo-ezh-2026")
         page = await c.get("/readiness")

@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from service.demo import generate_demo_school
 from service.records import export
 from service.timetable.tables import Lesson
+from tests.factories import demo_school
 
 pytestmark = pytest.mark.anyio
 TODAY = date(2026, 11, 25)
@@ -29,7 +29,7 @@ async def last_year_class() -> tuple[dict, dict]:
 
 
 async def test_year_transcripts_hold_each_pupils_own_finals(db):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, cls = await last_year_class()
     pupils, skipped = await export.class_transcripts(year, cls["id"], None, TODAY)
     assert pupils and not skipped
@@ -57,7 +57,7 @@ async def test_year_transcripts_hold_each_pupils_own_finals(db):
 
 
 async def test_a_period_transcript_and_the_summary_sheet(db):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, cls = await last_year_class()
     period = (await _rows("SELECT id, name, number, grade_from, grade_to, starts_on, ends_on FROM study_period "
                           "WHERE year = {} AND grade_from <= {} AND grade_to >= {} ORDER BY starts_on LIMIT 1",

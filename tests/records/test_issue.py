@@ -15,10 +15,10 @@ import pytest
 from service.accounts.rights import PERMISSION_CODES
 from service.accounts.viewer import Viewer
 from service.audit.tables import AuditEvent
-from service.demo import generate_demo_school
 from service.errors import NotFound, Refused
 from service.records import issue, rules, verify
 from service.records.tables import IssuedDocument
+from tests.factories import demo_school
 from tests.records.test_export import last_year_class
 
 pytestmark = pytest.mark.anyio
@@ -51,7 +51,7 @@ async def _issue_class(viewer=DEPUTY, **kw):
 
 
 async def test_a_class_s_year_transcripts_are_issued_sealed_and_registered(db, seal, tmp_path):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, cls, done = await _issue_class()
     pupils = await IssuedDocument.count().run()
     assert done.count == pupils > 0 and not done.skipped
@@ -73,7 +73,7 @@ async def test_a_class_s_year_transcripts_are_issued_sealed_and_registered(db, s
 
 
 async def test_a_re_issue_is_a_new_version_and_the_old_one_says_superseded(db, seal, tmp_path):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     _, _, first = await _issue_class()
     _, _, second = await _issue_class()
     assert {d["version"] for d in second.documents} == {2}
@@ -87,7 +87,7 @@ async def test_a_re_issue_is_a_new_version_and_the_old_one_says_superseded(db, s
 
 
 async def test_a_changed_byte_an_unknown_code_and_garbage(db, seal, tmp_path):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     await _issue_class()
     row = await IssuedDocument.select().first().run()
     pdf = bytearray((tmp_path / "archive" / row["file"]).read_bytes())
@@ -101,7 +101,7 @@ async def test_a_changed_byte_an_unknown_code_and_garbage(db, seal, tmp_path):
 
 
 async def test_scope_refusals_and_a_missing_seal_write_nothing(db, seal, tmp_path, monkeypatch):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, cls = await last_year_class()
     teacher = Viewer(7, "klruk", 999_999, "Чужой классный руководитель", ("class_teacher",),
                      frozenset({"records.issue_own"}))
@@ -121,7 +121,7 @@ async def test_scope_refusals_and_a_missing_seal_write_nothing(db, seal, tmp_pat
 
 async def test_nobody_with_finals_is_refused_naming_the_period(db, seal):
     """A period of the current year that has not ended: no finals, nothing issued."""
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     from service.timetable.tables import Lesson
 
     year = (await Lesson.raw("SELECT id, name FROM academic_year WHERE is_current = {}", True).run())[0]
@@ -141,7 +141,7 @@ async def test_two_batches_at_once_one_waits_for_nothing_and_is_refused(pg_db, s
     version-1 transcripts."""
     import asyncio
 
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, cls = await last_year_class()
     results = await asyncio.gather(
         *(issue.do_issue_transcripts(DEPUTY, year["id"], class_ids=[cls["id"]], today=TODAY) for _ in range(2)),

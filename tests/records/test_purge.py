@@ -17,13 +17,13 @@ from archive import package_verify
 from service.accounts.viewer import Viewer
 from service.audit.tables import AuditEvent
 from service.db import atomic
-from service.demo import generate_demo_school
 from service.errors import NotFound, Refused
 from service.journal import files
 from service.journal.tables import AbsenceNote, Attendance, Grade, HomeworkFile, LessonEntry
 from service.records import purge, seal, verify
 from service.records.tables import IssuedDocument
 from service.timetable.tables import Lesson
+from tests.factories import demo_school
 from tests.records.test_export import last_year_class
 from tests.records.test_seal import DEPUTY, school_seal  # noqa: F401  (the fixture)
 
@@ -86,7 +86,7 @@ async def _counts(year: dict) -> dict:
 
 
 async def test_a_sealed_year_is_purged_after_five_years_with_its_act(db, school_seal, tmp_path):  # noqa: F811
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, cls = await last_year_class()
     made = await _a_journal_of_last_year(year, cls)
     finals = (await _rows("SELECT COUNT(*) AS n FROM final_grade WHERE year = {}", year["id"]))[0]["n"]
@@ -144,7 +144,7 @@ async def test_a_sealed_year_is_purged_after_five_years_with_its_act(db, school_
 
 
 async def test_a_reopened_year_is_not_purged(sqlite_db, school_seal):  # noqa: F811
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, _ = await last_year_class()
     await seal.do_seal_year(DEPUTY, year["id"])
     await seal.do_reopen_year(DEPUTY, year["id"], "Исправление годовой отметки по протоколу № 10")

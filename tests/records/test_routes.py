@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from service.demo import DEMO_PASSWORD, generate_demo_school
+from service.demo import DEMO_PASSWORD
 from service.records import issue, routes, rules, verify
 from service.records.tables import IssuedDocument
+from tests.factories import demo_school
 from tests.records.test_export import last_year_class
 from tests.routes import client, csrf_from, post_form, sign_in
 
@@ -34,7 +35,7 @@ def seal(tmp_path, monkeypatch):
 
 
 async def test_the_deputy_issues_a_class_and_anyone_verifies(db, seal):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, cls = await last_year_class()
     async with client() as c:
         await sign_in(c, "zavuch", DEMO_PASSWORD)
@@ -71,7 +72,7 @@ async def test_the_deputy_issues_a_class_and_anyone_verifies(db, seal):
 
 
 async def test_who_sees_what(db, seal):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, cls = await last_year_class()
     await issue.do_issue_transcripts(routes_deputy(), year["id"], class_ids=[cls["id"]])
     doc = await IssuedDocument.select().first().run()
@@ -94,7 +95,7 @@ async def test_who_sees_what(db, seal):
 
 
 async def test_the_verification_page_is_throttled_per_address(db, seal):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     async with client() as c:
         answers = [(await c.get("/verify?code=ZZZZ-ZZZZ")).status_code for _ in range(routes.CHECKS_PER_MINUTE + 2)]
     assert answers[:routes.CHECKS_PER_MINUTE] == [200] * routes.CHECKS_PER_MINUTE

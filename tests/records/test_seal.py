@@ -22,13 +22,14 @@ from service.accounts.viewer import Viewer
 from service.audit.log import record
 from service.audit.tables import AuditEvent
 from service.db import atomic
-from service.demo import DEMO_PASSWORD, generate_demo_school
+from service.demo import DEMO_PASSWORD
 from service.errors import NotFound, Refused
 from service.orders.queries import rollover_plan
 from service.records import issue, queries, routes, rules, seal, verify, year_export
 from service.records.tables import IssuedDocument, SealedYear
 from service.school.tables import AcademicYear
 from service.timetable.tables import Lesson
+from tests.factories import demo_school
 from tests.records.test_export import last_year_class
 from tests.routes import client, post_form, sign_in
 
@@ -64,7 +65,7 @@ async def _rows(sql: str, *args):
 async def test_a_closed_year_is_sealed_reopened_with_a_reason_and_sealed_again(sqlite_db, school_seal, tmp_path):
     """R-ARC-1, R-ARC-2, R-ARC-3: the whole flow, checked as the archivist would (on SQLite; the
     same seal on PostgreSQL runs in the race test below)."""
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, _ = await last_year_class()
     classes = await _rows("SELECT id, name FROM school_class WHERE year = {}", year["id"])
     # an earlier year sealed before: this seal must name its digest (the chain of years)
@@ -158,7 +159,7 @@ async def test_a_reopened_year_is_closed_while_resealed_and_open_again_if_that_f
                                                                                       monkeypatch):
     """No correction may land while the new version is read: the reopened year is closed for
     the build; a failed build leaves it open, as the deputy head left it."""
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, _ = await last_year_class()
     await seal.do_seal_year(DEPUTY, year["id"])
     await seal.do_reopen_year(DEPUTY, year["id"], "Исправление годовой отметки по протоколу № 10")
@@ -177,7 +178,7 @@ async def test_a_reopened_year_is_closed_while_resealed_and_open_again_if_that_f
 
 
 async def test_sealing_is_refused_with_the_reason_and_nothing_written(db, school_seal, tmp_path):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, cls = await last_year_class()
     current = (await _rows("SELECT id FROM academic_year WHERE is_current = {}", True))[0]["id"]
     with pytest.raises(Refused, match="ещё не закрыт"):
@@ -198,7 +199,7 @@ async def test_sealing_is_refused_with_the_reason_and_nothing_written(db, school
 
 
 async def test_without_the_seal_key_nothing_is_sealed(db, school_seal, tmp_path):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, _ = await last_year_class()
     shutil.rmtree(school_seal)
     with pytest.raises(Refused, match="не запечатан"):
@@ -209,7 +210,7 @@ async def test_without_the_seal_key_nothing_is_sealed(db, school_seal, tmp_path)
 
 async def test_two_seals_at_once_make_one_package(pg_db, school_seal, tmp_path):
     """A race on PostgreSQL: the deputy's button twice (or the button and the command)."""
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, _ = await last_year_class()
     results = await asyncio.gather(seal.do_seal_year(DEPUTY, year["id"]), seal.do_seal_year(DEPUTY, year["id"]),
                                    return_exceptions=True)
@@ -248,7 +249,7 @@ async def test_the_audit_extract_verifies_with_python_alone(db, tmp_path):
 
 
 async def test_the_archivist_downloads_and_rechecks_and_others_get_not_found(sqlite_db, school_seal):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, _ = await last_year_class()
     done = await seal.do_seal_year(DEPUTY, year["id"])
     async with client() as c:
@@ -303,7 +304,7 @@ async def test_the_head_s_qualified_signature_is_attached_hashed_and_listed(db, 
     try are refused in Russian with nothing stored."""
     from service.records import signatures
 
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, _ = await last_year_class()
     async with atomic():
         sealed_id = (await SealedYear.insert(SealedYear(
@@ -347,7 +348,7 @@ async def test_a_full_disk_while_sealing_leaves_the_register_and_the_folder_as_t
     journals are written (the package builder's own full disk: tests/archive/test_package.py)."""
     import errno
 
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, _ = await last_year_class()
 
     def full(*_args) -> None:

@@ -11,16 +11,16 @@ import pytest
 
 from service.accounts.actions import do_create_user, do_issue_api_token, do_revoke_api_token
 from service.audit.tables import AuditEvent
-from service.demo import DEMO_PASSWORD, generate_demo_school
+from service.demo import DEMO_PASSWORD
 from service.timetable.tables import Lesson
-from tests.factories import PASSWORD, SYSTEM
+from tests.factories import PASSWORD, SYSTEM, demo_school
 from tests.routes import client, csrf_from, sign_in
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_a_key_reads_reports_as_its_account_and_nothing_more(db):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     library = await do_create_user(SYSTEM, "integration", PASSWORD, ["deputy"], None)
     key = await do_issue_api_token(SYSTEM, library, "Библиотека школы", 30)
     assert key.startswith("ezh_")
@@ -50,7 +50,7 @@ async def test_a_key_reads_reports_as_its_account_and_nothing_more(db):
 
 
 async def test_a_key_has_only_its_accounts_rights_and_expires(db):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     parent = (await Lesson.raw("SELECT id FROM account WHERE login = 'roditel'").run())[0]["id"]
     key = await do_issue_api_token(SYSTEM, parent, "Ключ родителя", 1)
     async with client() as c:
@@ -67,7 +67,7 @@ async def test_a_key_has_only_its_accounts_rights_and_expires(db):
 
 
 async def test_the_administrator_issues_and_revokes_on_the_accounts_page(db):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     uid = (await Lesson.raw("SELECT id FROM account WHERE login = 'nablyudatel'").run())[0]["id"]
     async with client() as c:
         await sign_in(c, "admin", DEMO_PASSWORD)

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from service.demo import generate_demo_school
 from service.journal import access
 from service.reports import writers
 from service.reports.performance import performance
 from service.reports.queries import Scope
 from service.reports.summary_sheet import summary_sheet
 from service.timetable.tables import Lesson
+from tests.factories import demo_school
 
 pytestmark = pytest.mark.anyio
 GOLDEN = Path(__file__).parent / "golden"
@@ -42,7 +42,7 @@ def _check(name: str, text: str) -> None:
 
 async def test_the_forms_read_as_their_golden_files(sqlite_db, monkeypatch):
     monkeypatch.setattr(access, "school_today", lambda: TODAY)
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year = (await Lesson.raw("SELECT id, name, starts_on, ends_on, is_current FROM academic_year "
                              "WHERE is_current = {}", False).run())[0]
     cls = (await Lesson.raw("SELECT id, name, grade FROM school_class WHERE year = {} ORDER BY grade DESC LIMIT 1",

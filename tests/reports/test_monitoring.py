@@ -11,9 +11,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from service.demo import DEMO_PASSWORD, generate_demo_school
+from service.demo import DEMO_PASSWORD
 from service.reports.monitoring import authority, iso_week, monitoring
 from service.timetable.tables import Lesson
+from tests.factories import demo_school
 from tests.routes import client, sign_in
 
 pytestmark = pytest.mark.anyio
@@ -33,7 +34,7 @@ def test_iso_weeks():
 
 
 async def test_fill_and_activity_match_the_lessons_and_sign_ins(db):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
                         True))[0]
     # a lesson of the week left without a topic and attendance: the fill must notice
@@ -57,7 +58,7 @@ async def test_fill_and_activity_match_the_lessons_and_sign_ins(db):
 
 
 async def test_the_authority_gets_the_week_in_one_archive(db):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     report = await authority("2026-W47", TODAY)
     assert [s.title for s in report.sections][1:] == ["Активность пользователей", "Ответы на сообщения родителей",
                                                        "Готовность электронного журнала (лист № 1)"]
@@ -89,7 +90,7 @@ async def test_substitution_hours_per_teacher_add_up_to_the_lessons(db):
     timetable's teacher; the totals equal the lessons listed."""
     from service.reports.staffing import substitutions
 
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
                         True))[0]
     report = await substitutions(year, year["starts_on"], year["ends_on"], "год", year["ends_on"])
@@ -105,7 +106,7 @@ async def test_the_class_summary_names_who_needs_attention(db):
     from service.reports.queries import Scope
     from service.reports.staffing import class_summary
 
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
                         False))[0]
     cls = (await _rows("SELECT id, name, grade FROM school_class WHERE year = {} ORDER BY grade DESC LIMIT 1",
@@ -130,7 +131,7 @@ async def test_a_journal_without_grades_for_two_weeks_is_listed_with_its_link(db
     last month taken off) — the journal is listed with its teacher and a link to fix it."""
     from service.reports.monitoring import quiet_journals
 
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
                         True))[0]
     before = await quiet_journals(year, TODAY)

@@ -11,9 +11,10 @@ from datetime import date
 
 import pytest
 
-from service.demo import DEMO_PASSWORD, generate_demo_school
+from service.demo import DEMO_PASSWORD
 from service.reports import oneroster
 from service.timetable.tables import Lesson
+from tests.factories import demo_school
 from tests.routes import client, sign_in
 
 pytestmark = pytest.mark.anyio
@@ -24,7 +25,7 @@ def _read(archive: zipfile.ZipFile, name: str) -> list[dict]:
 
 
 async def test_the_year_exports_as_consistent_oneroster_csv(db):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year = (await Lesson.raw("SELECT id, name, starts_on, ends_on, is_current FROM academic_year "
                              "WHERE is_current = {}", False).run())[0]
     archive = zipfile.ZipFile(io.BytesIO(await oneroster.export(year, "Школа № 1 (тест)", date(2026, 11, 25))))
@@ -56,7 +57,7 @@ async def test_the_year_exports_as_consistent_oneroster_csv(db):
 
 
 async def test_only_the_administration_downloads_it(db):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     async with client() as c:
         await sign_in(c, "zavuch", DEMO_PASSWORD)
         r = await c.get("/reports/oneroster")

@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from service.demo import generate_demo_school
 from service.reports import queries
 from service.reports.performance import performance
 from service.reports.queries import Scope
 from service.reports.summary_sheet import summary_sheet
 from service.timetable.tables import Lesson
+from tests.factories import demo_school
 
 pytestmark = pytest.mark.anyio
 TODAY = date(2026, 11, 25)
@@ -36,7 +36,7 @@ async def test_performance_of_a_class_matches_its_finals(db):
     """R-REP-2: the year's counts of «5»…«2», успеваемость, качество and the average of a class of
     the finished year equal what its pupils' year finals say, counted here without the report's
     rules; the per-class lines add up to the school's totals."""
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, cls = await _last_year_class()
     report = await performance(Scope("class", year, cls["grade"], cls["id"], cls["name"]), None, TODAY)
     [line] = list(report.sections[0].rows)
@@ -66,7 +66,7 @@ async def test_performance_of_a_class_matches_its_finals(db):
 
 
 async def test_the_school_line_adds_up_its_classes(sqlite_db):
-    await generate_demo_school("M", 2026)
+    await demo_school("M", 2026)
     year, _ = await _last_year_class()
     report = await performance(Scope("school", year), None, TODAY)
     lines, totals = list(report.sections[0].rows), report.sections[0].totals
@@ -76,7 +76,7 @@ async def test_the_school_line_adds_up_its_classes(sqlite_db):
 
 
 async def test_a_period_that_has_not_started_says_so(sqlite_db):
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
                         True))[0]
     later = [p for p in await queries.periods(year["id"]) if p["starts_on"] > TODAY][0]
@@ -89,7 +89,7 @@ async def test_the_summary_sheet_holds_every_final_of_the_class_once(db):
     """R-REP-1: a line per pupil and period, «Год» and «Экзамен»; every period, year and exam
     final of the class's pupils in its place; the council's decision on the year line; two
     signature lines and the stamp."""
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, cls = await _last_year_class()
     report = await summary_sheet(Scope("class", year, cls["grade"], cls["id"], cls["name"]), TODAY)
     section = report.sections[0]
@@ -116,7 +116,7 @@ async def test_attendance_of_a_class_matches_its_absences(db):
     counts as missed only when every class lesson of the day was missed."""
     from service.reports.attendance import attendance
 
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
                         True))[0]
     cls = (await _rows("SELECT id, name, grade FROM school_class WHERE year = {}", year["id"]))[0]
@@ -146,7 +146,7 @@ async def test_programme_completion_counts_hours_lessons_and_missed_topics(db):
     The demo's plans have no dates: one plan is given dates here, half of them in the past."""
     from service.reports.completion import completion
 
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
                         True))[0]
     cls = (await _rows("SELECT id, name, grade FROM school_class WHERE year = {}", year["id"]))[0]
@@ -177,7 +177,7 @@ async def test_a_class_journal_exports_every_grade_and_absence_in_its_cell(db):
     from service.reports import writers
     from service.reports.journal_export import journal_export
 
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year = (await _rows("SELECT id, name, starts_on, ends_on, is_current FROM academic_year WHERE is_current = {}",
                         True))[0]
     cls = (await _rows("SELECT id, name, grade FROM school_class WHERE year = {}", year["id"]))[0]
@@ -207,7 +207,7 @@ async def test_performance_per_teacher_and_per_subject_has_a_line_per_journal(db
     journal's finals; the finished year's teachers are those who confirmed its finals."""
     from service.reports.performance import performance_by_journal
 
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     year, cls = await _last_year_class()
     subject = (await queries.subjects(year["id"]))[0]
     report = await performance_by_journal(year, None, TODAY, subject=subject)

@@ -11,15 +11,16 @@ import io
 import pytest
 
 from service.audit.tables import AccessLog
-from service.demo import DEMO_PASSWORD, generate_demo_school
+from service.demo import DEMO_PASSWORD
 from service.timetable.tables import Lesson
+from tests.factories import demo_school
 from tests.routes import client, sign_in
 
 pytestmark = pytest.mark.anyio
 
 
 async def _school() -> dict:
-    await generate_demo_school("S", 2026)
+    await demo_school("S", 2026)
     rows = await Lesson.raw("SELECT c.id, c.name, c.class_teacher, y.id AS year FROM school_class c JOIN academic_year y "
                             "ON y.id = c.year WHERE y.is_current = {}", False).run()
     last = rows[0]

@@ -17,10 +17,12 @@ from service.school.tables import AcademicYear, SchoolClass, StudyGroup, Subject
 from tests.factories import PASSWORD, SYSTEM
 from tests.routes import client, csrf_from, post_form, sign_in
 from tests.school.test_actions import school
+from tests.snapshots import snapshotted
 
 pytestmark = pytest.mark.anyio
 
 
+@snapshotted
 async def deputy_school():
     s = await school()
     await do_create_user(SYSTEM, "zavuch", PASSWORD, ["deputy"], None)

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from service.school.tables import AcademicYear, Subject
 from service.timetable.tables import Bell, BellSchedule, Lesson, Room, Timetable
 from tests.factories import TinySchool, tiny_school
+from tests.snapshots import snapshotted
 
 # 08:30–09:15, 09:25–10:10, … : 45 minutes and 10-minute breaks
 BELLS = [(n, 510 + (n - 1) * 55, 555 + (n - 1) * 55) for n in range(1, 8)]
@@ -26,6 +27,7 @@ class TimetableSchool:
     subjects: dict[str, int] = field(default_factory=dict)
 
 
+@snapshotted
 async def timetable_school() -> TimetableSchool:
     s = await tiny_school()
     now = datetime.now(UTC)

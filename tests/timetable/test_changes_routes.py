@@ -15,6 +15,7 @@ from service.timetable import changes
 from service.timetable.tables import Absence, Lesson
 from tests.factories import PASSWORD, SYSTEM
 from tests.routes import client, post_form, sign_in
+from tests.snapshots import snapshotted
 from tests.test_query_counts import counting
 from tests.timetable.factories import MONDAY, add_lesson
 from tests.timetable.test_changes import school
@@ -24,6 +25,7 @@ DAY = MONDAY.isoformat()
 PAGE = f"/timetable/changes?day={DAY}"
 
 
+@snapshotted
 async def deputy_school():
     t = await school()
     person = await do_create_person(SYSTEM, "Орлова", "Наталья", "Викторовна")
