@@ -7,6 +7,7 @@ above this module is written once for both.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 import io
 import sys
@@ -133,6 +134,33 @@ async def atomic() -> AsyncIterator[None]:
     else:
         async with db.transaction():
             yield
+
+
+def lock_key(name: str) -> int:
+    """The PostgreSQL advisory lock key of a name: the first 8 bytes of its SHA-256, read as a
+    signed big-endian integer (a ``bigint``). Statements that take a lock inside a larger query
+    use it directly; everything else calls ``xact_lock``."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big", signed=True)
+
+
+async def xact_lock(*names: str) -> None:
+    """Serialise the transactions that decide about the same thing (the last administrator, one
+    class «7Б» in a year, a teacher busy at one hour, one cell of the journal): whoever comes
+    second waits here and then reads what the first committed. PostgreSQL advisory locks named
+    by ``names``, held until the transaction ends (commit or rollback releases them, nothing to
+    unlock by hand). The keys are taken in one order — sorted, each once — so that two
+    transactions that both want ``a`` and ``b`` never wait for each other in a circle; all in
+    one round trip. Call it inside ``atomic()``: outside a transaction the lock would end with
+    its own statement. On SQLite it does nothing: the IMMEDIATE transaction already holds the
+    database's one write lock."""
+    if not is_postgres():
+        return
+    keys = sorted({lock_key(n) for n in names})
+    if len(keys) == 1:
+        await engine().run_querystring(QueryString("SELECT pg_advisory_xact_lock({})", keys[0]))
+    elif keys:  # unnest gives the keys in the array's (sorted) order
+        await engine().run_querystring(QueryString(
+            "SELECT pg_advisory_xact_lock(k) FROM unnest({}::bigint[]) AS u(k)", keys))
 
 
 async def fetch(sql: str, *args: Any) -> list[Sequence]:

@@ -3,7 +3,6 @@ audit row in one transaction; a refusal raises ``Refused`` and writes nothing.""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -28,7 +27,7 @@ from service.accounts.tables import (
 )
 from service.accounts.viewer import Viewer
 from service.audit.log import Actor, record
-from service.db import atomic, is_postgres
+from service.db import atomic, xact_lock
 from service.domains import rights as declared_rights
 from service.errors import NotFound, Refused
 from service.settings import get_settings
@@ -52,18 +51,6 @@ async def _password_matches(stored: str, password: str) -> bool:
         except (VerificationError, InvalidHashError):
             return False
     return await anyio.to_thread.run_sync(check)
-
-
-async def _lock(*names: str) -> None:
-    """Serialise the transactions that decide about the same thing (the last administrator,
-    the failures of one login): PostgreSQL advisory locks held until commit, always taken in
-    one order so that two transactions never wait for each other in a circle. On SQLite the
-    IMMEDIATE transaction already holds the database's one write lock."""
-    if not is_postgres():
-        return
-    keys = {int.from_bytes(hashlib.sha256(n.encode()).digest()[:8], "big", signed=True) for n in names}
-    for key in sorted(keys):
-        await Account.raw("SELECT pg_advisory_xact_lock({})", key).run()
 
 
 def _reason(reason: str) -> str:
@@ -204,7 +191,7 @@ async def do_set_role_permissions(actor: Actor, role_id: int, codes: set[str], r
     no active account, would hold the right to edit role rights: nobody could give it back."""
     reason = _reason(reason)
     async with atomic():
-        await _lock("rights")
+        await xact_lock("rights")
         role = await Role.select(Role.id, Role.code).where(Role.id == role_id).first().run()
         if role is None:
             raise NotFound()
@@ -303,7 +290,7 @@ async def do_set_user_roles(actor: Actor, user_id: int, role_codes: set[str], re
     they lack or grants a role holding such rights; the last administrator keeps the role."""
     reason = _reason(reason)
     async with atomic():
-        await _lock("rights")
+        await xact_lock("rights")
         if not await Account.exists().where(Account.id == user_id).run():
             raise NotFound()
         if user_id == actor.user_id:
@@ -335,7 +322,7 @@ async def do_set_user_active(actor: Actor, user_id: int, active: bool, reason: s
     rights they lack, and the last administrator is not blocked."""
     reason = _reason(reason)
     async with atomic():
-        await _lock("rights")
+        await xact_lock("rights")
         user = await Account.select(Account.id, Account.is_active, Account.login).where(Account.id == user_id).first().run()
         if user is None:
             raise NotFound()
@@ -372,7 +359,8 @@ async def _begin_attempt(kind: str, login: str, address: str, what: str,
     throttle = rules.Throttle(settings.login_max_failures, settings.address_max_failures,
                               timedelta(minutes=settings.login_lock_minutes))
     async with atomic():
-        await _lock(*([f"guess:{kind}:login:{login}"] if login else []), f"guess:{kind}:address:{address}")
+        # the failures of one login and of one address are counted one attempt at a time
+        await xact_lock(*([f"guess:{kind}:login:{login}"] if login else []), f"guess:{kind}:address:{address}")
         moment = now()
         who = (LoginAttempt.address == address) | (LoginAttempt.login == login) if login else (
             LoginAttempt.address == address)
@@ -583,7 +571,7 @@ async def do_register(code_text: str, login: str, password: str, address: str) -
         async with atomic():
             # One registration of a person at a time: with two codes of one parent typed at
             # once, the second waits here, then finds its code revoked by the first.
-            await _lock(f"register:person:{person_id}")
+            await xact_lock(f"register:person:{person_id}")
             moment = now()
             row = await _claim_code(_typed_code(code_text), "invite", moment)
             if await Account.exists().where(Account.person == row["person"]).run():
@@ -679,7 +667,7 @@ async def do_revoke_api_token(actor: Actor, user_id: int, token_id: int) -> None
     """Revoke an API key of the account; a key already revoked stays as it is (two revocations
     at once: the second waits for the first and finds it revoked, one audit row)."""
     async with atomic():
-        await _lock(f"api_token:{token_id}")
+        await xact_lock(f"api_token:{token_id}")
         row = await ApiToken.select(ApiToken.id, ApiToken.name, ApiToken.revoked_at).where(
             (ApiToken.id == token_id) & (ApiToken.account == user_id)).first().run()
         if row is None:

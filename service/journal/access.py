@@ -5,14 +5,12 @@ the lesson page, finals, corrections and plans; each function is one query (or n
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from service.accounts.viewer import Viewer
-from service.db import is_postgres
 from service.errors import NotFound
 from service.journal import rules
 from service.journal.defaults import DEFAULT_SYSTEM
@@ -393,17 +391,6 @@ async def member_on(ref: JournalRef, student: int, day: date) -> bool:
 
 
 # --- writing helpers ------------------------------------------------------------------------
-
-
-async def lock(*names: str) -> None:
-    """PostgreSQL advisory locks until commit, in one order (SQLite: its write lock)."""
-    if not is_postgres():
-        return
-    keys = sorted({int.from_bytes(hashlib.sha256(n.encode()).digest()[:8], "big", signed=True) for n in names})
-    if len(keys) == 1:
-        await Lesson.raw("SELECT pg_advisory_xact_lock({})", keys[0]).run()
-    elif keys:  # one round trip: unnest gives the keys in the array's (sorted) order
-        await Lesson.raw("SELECT pg_advisory_xact_lock(k) FROM unnest({}::bigint[]) AS u(k)", keys).run()
 
 
 async def mark_has_records(lesson_id: int) -> None:

@@ -13,13 +13,12 @@ settings · 7 the day's period and whether it is closed · 8 the kind of work an
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache
 
-from service.db import fetch, is_postgres
+from service.db import fetch, is_postgres, lock_key
 from service.journal import rules
 from service.journal.access import JournalRef, choose_system, subtract
 from service.journal.union import as_text, branch, home_schooling_branch
@@ -27,11 +26,6 @@ from service.journal.union import as_text, branch, home_schooling_branch
 WIDTH = (6, 5)
 K, I1, I2, I3, I4, I5, I6 = range(7)
 T1, T2, T3, T4, T5 = range(7, 12)
-
-
-def lock_key(name: str) -> int:
-    """The advisory lock key of a name (as ``access.lock`` computes it)."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 @dataclass

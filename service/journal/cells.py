@@ -24,7 +24,7 @@ from decimal import Decimal
 from service import forms
 from service.accounts.viewer import Viewer
 from service.audit.log import record, record_many
-from service.db import atomic, fetch, is_postgres
+from service.db import atomic, fetch, is_postgres, xact_lock
 from service.errors import NotFound, Refused
 from service.journal import access, cell_context, rules
 from service.journal.tables import Correction, Grade, LessonEntry
@@ -191,7 +191,7 @@ async def do_save_attendance(viewer: Viewer, lesson_id: int, marks: dict[int, st
         # attendance at once; 2 round trips a pupil before). Holding the cells before the first
         # audit row also means no save of one cell can wait for the chain while holding a cell
         # this one still needs.
-        await access.lock(*(f"cell:{lesson_id}:{student}" for student in marks))
+        await xact_lock(*(f"cell:{lesson_id}:{student}" for student in marks))
         stored = await current_many(lesson_id)
         audit: list[tuple] = []
         for student, kind in marks.items():
@@ -235,7 +235,7 @@ async def write_cell(viewer: Viewer, ctx: LessonContext, student: int, typed: st
         att, grades = stored
     else:
         if ctx.locked != student:
-            await access.lock(f"cell:{lesson['id']}:{student}")
+            await xact_lock(f"cell:{lesson['id']}:{student}")
         att, grades = await current(lesson["id"], student)
     old = text_of(att, grades)
     if attendance_only is not None:

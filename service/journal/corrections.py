@@ -8,7 +8,7 @@ from __future__ import annotations
 from service import forms
 from service.accounts.viewer import Viewer
 from service.audit.log import record
-from service.db import atomic, is_postgres
+from service.db import atomic, is_postgres, xact_lock
 from service.errors import NotFound, Refused
 from service.journal import access
 from service.journal.cells import Conflict
@@ -28,7 +28,7 @@ async def do_decide_correction(viewer: Viewer, correction_id: int, approve: bool
     if not 0 < correction_id <= 2**31 - 1:
         raise NotFound()
     async with atomic():
-        await access.lock(f"correction:{correction_id}")
+        await xact_lock(f"correction:{correction_id}")
         lock = " FOR UPDATE" if is_postgres() else ""
         rows = await Lesson.raw(f"SELECT * FROM correction WHERE id = {{}}{lock}", correction_id).run()
         if not rows:

@@ -14,7 +14,7 @@ from datetime import date
 from service import forms, text
 from service.accounts.viewer import Viewer
 from service.audit.log import record, record_many
-from service.db import atomic
+from service.db import atomic, xact_lock
 from service.errors import NotFound, Refused
 from service.journal import access, final_queries, rules
 from service.journal.access import JournalRef
@@ -149,7 +149,7 @@ async def _write(viewer: Viewer, ref: JournalRef, info: dict, student: int, kind
         raise Refused(f"В этом журнале отметки не ставятся ({system.name})", field="mark")
     mark, value = _mark(system, typed)
     period_id = period["id"] if period else None
-    await access.lock(f"final:{info['year']}:{student}:{ref.key}:{kind}:{period_id}")
+    await xact_lock(f"final:{info['year']}:{student}:{ref.key}:{kind}:{period_id}")
     old = await _existing(ref, info, student, kind, period_id)
     current = old["version"] if old else 0
     if correction is not None:
@@ -245,7 +245,7 @@ async def do_confirm_suggested(viewer: Viewer, ref: JournalRef, period_id: int |
         period, periods = await _period(info, kind, period_id)
         if _closed(kind, period, periods):
             raise Refused("Период закрыт: итоговые отметки исправляются по одной, с причиной")
-        await access.lock(f"finals:{info['year']}:{ref.key}")
+        await xact_lock(f"finals:{info['year']}:{ref.key}")
         data = await final_queries.sheet(ref, info, access.school_today())
         system = data["system"]
         if system.kind == "none":
@@ -303,7 +303,7 @@ async def do_close_period(viewer: Viewer, period_id: int, reason: str = "", *, f
         p = await _period_row(period_id)
         if p["year_closed_at"] is not None:
             raise Refused(f"Учебный год {p['year_name']} закрыт")
-        await access.lock(f"period:{period_id}")
+        await xact_lock(f"period:{period_id}")
         if await Lesson.raw("SELECT 1 FROM period_closing WHERE period = {} AND reopened_at IS NULL",
                             period_id).run():
             raise Refused(f"Период «{p['name']}» уже закрыт")
@@ -338,7 +338,7 @@ async def do_reopen_period(viewer: Viewer, period_id: int, reason: str) -> None:
         p = await _period_row(period_id)
         if p["year_closed_at"] is not None:
             raise Refused(f"Учебный год {p['year_name']} закрыт")
-        await access.lock(f"period:{period_id}")
+        await xact_lock(f"period:{period_id}")
         rows = await Lesson.raw("SELECT id FROM period_closing WHERE period = {} AND reopened_at IS NULL",
                                 period_id).run()
         if not rows:

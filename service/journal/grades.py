@@ -17,7 +17,7 @@ from decimal import Decimal
 from service import forms
 from service.accounts.viewer import Viewer
 from service.audit.log import record
-from service.db import atomic
+from service.db import atomic, xact_lock
 from service.errors import NotFound, Refused
 from service.journal import access, cells, rules
 from service.journal.tables import Correction
@@ -70,7 +70,7 @@ async def do_change_grade(viewer: Viewer, grade_id: int, work_kind: int, comment
     first = await grade_row(grade_id)
     async with atomic():
         ctx = await cells.lesson_context(viewer, first["lesson"])
-        await access.lock(f"cell:{first['lesson']}:{first['student']}")
+        await xact_lock(f"cell:{first['lesson']}:{first['student']}")
         grade = await grade_row(grade_id)  # again, under the cell's lock
         return await _change(viewer, ctx, grade, work_kind, comment, reason)
 
@@ -127,7 +127,7 @@ async def apply_grade_correction(approver: Viewer, correction: dict, payload: di
     correction whose payload names a grade): the change as asked, if the grade still is what it
     was when asked (else ``Conflict``)."""
     ctx = await cells.lesson_context(approver, correction["lesson"], approved=True)
-    await access.lock(f"cell:{correction['lesson']}:{correction['student']}")
+    await xact_lock(f"cell:{correction['lesson']}:{correction['student']}")
     try:
         grade = await grade_row(int(payload["grade"]))
     except NotFound:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from service import forms
 from service.accounts.viewer import Viewer
 from service.audit.log import record
-from service.db import atomic
+from service.db import atomic, xact_lock
 from service.errors import NotFound, Refused
 from service.journal import access, cells, files, rules
 from service.journal.tables import Correction, HomeworkFile, IndividualHomework, LessonEntry
@@ -113,7 +113,7 @@ async def do_save_entry(viewer: Viewer, lesson_id: int, topic: str, plan_item: i
     reason = cells.check_reason(reason)
     async with atomic():
         lesson = await writable_lesson(viewer, lesson_id)
-        await access.lock(f"entry:{lesson_id}")
+        await xact_lock(f"entry:{lesson_id}")
         if plan_item is not None:
             item = await plan_item_of(lesson, plan_item)
             if not topic:
@@ -199,7 +199,7 @@ async def apply_entry_correction(approver: Viewer, correction: dict) -> None:
     correction; the teacher's reason is its reason."""
     lesson = await access.lesson(correction["lesson"])
     payload = json.loads(correction["payload"])
-    await access.lock(f"entry:{lesson['id']}")
+    await xact_lock(f"entry:{lesson['id']}")
     current = await entry_of(lesson["id"])
     if (current["version"] if current else 0) != payload["version"]:
         raise Refused("Запись урока изменилась после того, как исправление запросили: отклоните его, "
@@ -244,7 +244,7 @@ async def do_set_individual_homework(viewer: Viewer, lesson_id: int, student: in
         lesson = await writable_lesson(viewer, lesson_id)
         await _student_of(lesson, student)
         await _still_open(viewer, lesson, "individual")
-        await access.lock(f"homework:{lesson_id}:{student}")
+        await xact_lock(f"homework:{lesson_id}:{student}")
         rows = await Lesson.raw("SELECT id, text FROM homework_individual WHERE lesson = {} AND student = {} "
                                 "AND removed_at IS NULL ORDER BY id DESC LIMIT 1", lesson_id, student).run()
         old = rows[0]["text"] if rows else ""
@@ -291,7 +291,7 @@ async def do_attach_file(viewer: Viewer, lesson_id: int, student: int | None, na
 async def do_remove_file(viewer: Viewer, file_id: int) -> int:
     """Take a file off the lesson's homework (the row stays, marked removed). Returns the lesson."""
     async with atomic():
-        await access.lock(f"homework_file:{file_id}")  # two at once: the second finds it removed
+        await xact_lock(f"homework_file:{file_id}")  # two at once: the second finds it removed
         row = await files.file_row(file_id)
         if row is None:
             raise NotFound()

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from service import forms
 from service.accounts.viewer import Viewer
 from service.audit.log import record
-from service.db import atomic
+from service.db import atomic, xact_lock
 from service.errors import NotFound, Refused
 from service.journal import access, rules
 from service.journal.tables import AbsenceNote
@@ -102,7 +102,7 @@ async def _retag(viewer: Viewer, student: int, rows: list[dict], kind: str, reas
     """Give these attendance rows ``kind``, one audit row per cell (its history)."""
     now = access.now()
     for r in rows:
-        await access.lock(f"cell:{r['lesson']}:{student}")
+        await xact_lock(f"cell:{r['lesson']}:{student}")
     for r in rows:
         await Lesson.raw("UPDATE attendance SET kind = {}, updated_at = {}, updated_by = {} WHERE id = {}",
                          kind, now, viewer.person_id, r["id"]).run()
@@ -130,7 +130,7 @@ async def do_add_note(viewer: Viewer, student: int, starts_on: date | None, ends
             raise NotFound()
         if year["closed_at"] is not None:
             raise Refused(f"Учебный год {year['name']} закрыт: его журнал только для чтения", field="starts_on")
-        await access.lock(f"notes:{student}")
+        await xact_lock(f"notes:{student}")
         row = (await AbsenceNote.insert(AbsenceNote(
             student=student, starts_on=starts_on, ends_on=ends_on, kind=kind, note=note,
             created_at=access.now(), created_by=viewer.person_id)).returning(AbsenceNote.id).run())[0]["id"]
@@ -149,7 +149,7 @@ async def do_remove_note(viewer: Viewer, note_id: int) -> tuple[int, int]:
     marks in closed periods were left as they are."""
     async with atomic():
         if 0 < note_id <= 2**31 - 1:  # two at once: the second waits, then finds it removed
-            await access.lock(f"note:{note_id}")
+            await xact_lock(f"note:{note_id}")
         rows = await Lesson.raw("SELECT id, student, starts_on, ends_on, kind, note FROM absence_note "
                                 "WHERE id = {} AND removed_at IS NULL", note_id).run() if 0 < note_id <= 2**31 - 1 else []
         if not rows:
@@ -160,7 +160,7 @@ async def do_remove_note(viewer: Viewer, note_id: int) -> tuple[int, int]:
         year = await _year_of(n["starts_on"])
         if year is not None and year["closed_at"] is not None:
             raise Refused(f"Учебный год {year['name']} закрыт: его журнал только для чтения")
-        await access.lock(f"notes:{n['student']}")
+        await xact_lock(f"notes:{n['student']}")
         await AbsenceNote.update({AbsenceNote.removed_at: access.now()}).where(AbsenceNote.id == note_id).run()
         await record(viewer.actor, "journal.note_removed", "absence_note", note_id, old={
             "student": n["student"], "starts_on": n["starts_on"].isoformat(), "ends_on": n["ends_on"].isoformat(),

@@ -373,7 +373,7 @@ async def do_import_plan(viewer: Viewer, ref: JournalRef, rows: list[dict], file
     ``PlanRefused`` (with the checked lines) when anything is wrong: nothing is written."""
     file_name = " ".join(str(file_name or "").split())[:200]
     async with db.atomic():
-        await access.lock(f"journal.plan:{ref.key}")
+        await db.xact_lock(f"journal.plan:{ref.key}")
         info = await writable(viewer, ref)
         preview = check_items(rows, info["year_starts"], info["year_ends"])
         check_limit(preview, info["limit"])

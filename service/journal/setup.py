@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from service import forms
 from service.accounts.viewer import Viewer
 from service.audit.log import record
-from service.db import atomic
+from service.db import atomic, xact_lock
 from service.errors import NotFound, Refused
 from service.journal import access, rules
 from service.journal.tables import (
@@ -117,7 +117,7 @@ async def do_save_settings(viewer: Viewer, year_id: int, values: dict) -> None:
         if year["closed_at"] is not None:
             raise Refused(f"Учебный год {year['name']} закрыт: его правила не меняются")
         clean = check_settings(values, year)
-        await access.lock(f"journal_setting:{year_id}")
+        await xact_lock(f"journal_setting:{year_id}")
         old = asdict(await access.settings(year_id))
         old.pop("year", None)
         if old == clean:
@@ -204,7 +204,7 @@ async def do_save_system(viewer: Viewer, system_id: int | None, name: str, kind:
         clean_marks = check_marks(marks or [])
         low = high = pass_from = 0
     async with atomic():
-        await access.lock("grading_systems")
+        await xact_lock("grading_systems")
         clash = await Lesson.raw("SELECT id FROM grading_system WHERE LOWER(name) = LOWER({}) AND id <> {}",
                                  name, system_id or 0).run()
         if clash:
@@ -311,7 +311,7 @@ async def do_save_conversions(viewer: Viewer, source: int, target: int,
             rules.check_conversions(clean)
         except Refused as exc:
             raise Refused(f"Пересчёт: {exc.message}", field="conversions") from None
-        await access.lock("grading_systems")
+        await xact_lock("grading_systems")
         old = await Lesson.raw("SELECT low, high, mark FROM grade_conversion WHERE source = {} AND target = {} "
                                "ORDER BY low", source, target).run()
         await GradeConversion.delete().where((GradeConversion.source == source)
@@ -351,7 +351,7 @@ async def do_save_rule(viewer: Viewer, rule_id: int | None, year_id: int, system
             raise Refused("Предмет: выберите из списка", field="subject")
         new = {"system": every[system].name, "subject": subject, "grade_from": grade_from, "grade_to": grade_to,
                "group_kinds": kinds}
-        await access.lock(f"grading_rule:{year_id}")
+        await xact_lock(f"grading_rule:{year_id}")
         if rule_id is None:
             rid = (await GradingRule.insert(GradingRule(year=year_id, system=system, subject=subject,
                                                         grade_from=grade_from, grade_to=grade_to,
@@ -409,7 +409,7 @@ async def do_save_work_kind(viewer: Viewer, kind_id: int | None, name: str, shor
     if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= 1000:
         raise Refused("Порядок: число от 0 до 1000", field="position")
     async with atomic():
-        await access.lock("work_kinds")
+        await xact_lock("work_kinds")
         clash = await Lesson.raw("SELECT id FROM work_kind WHERE LOWER(name) = LOWER({}) AND id <> {}",
                                  name, kind_id or 0).run()
         if clash:

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 
 from service.accounts.viewer import Viewer
 from service.audit.log import record
-from service.db import atomic, fetch
+from service.db import atomic, fetch, xact_lock
 from service.errors import NotFound, Refused
 from service.journal import access, files
 from service.messages import queries, rules
@@ -149,7 +149,7 @@ async def do_start(viewer: Viewer, to: str, subject: str, body: str, uploads: li
     shas = [files.store(d) for *_, d in checked]
     made = []
     async with atomic():
-        await access.lock(f"messages-from-{viewer.person_id}")  # two submissions at once: one after the other
+        await xact_lock(f"messages-from-{viewer.person_id}")  # two submissions at once: one after the other
         for c in targets:
             again = await _same_message(viewer.person_id, c.person, body) if not checked else None
             if again is not None:

@@ -14,7 +14,6 @@ rows first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's write lock already
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -22,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from service import forms
 from service.accounts.tables import Person
 from service.audit.log import Actor, record
-from service.db import atomic, is_postgres
+from service.db import atomic, is_postgres, xact_lock
 from service.errors import NotFound, Refused
 from service.orders import rules
 from service.orders.queries import rollover_plan
@@ -85,17 +84,10 @@ def _check_sane(head: OrderHead, effective: date, prefix: str = "") -> None:
                       f"действует ({ru(effective)}): проверьте год", field=prefix + "dated")
 
 
-async def _advisory(name: str) -> None:
-    """Serialise decisions about one name (an order number of a year) on PostgreSQL."""
-    if is_postgres():
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-        await SchoolOrder.raw("SELECT pg_advisory_xact_lock({})", key).run()
-
-
 async def _check_number(head: OrderHead, prefix: str = "") -> None:
     """Order numbers are unique within the calendar year of the order's date."""
     year = head.dated.year
-    await _advisory(f"school_order {year} {head.number}")
+    await xact_lock(f"school_order {year} {head.number}")
     taken = await SchoolOrder.select(SchoolOrder.id, SchoolOrder.dated).where(
         SchoolOrder.number == head.number,
         SchoolOrder.dated >= date(year, 1, 1), SchoolOrder.dated <= date(year, 12, 31)).first().run()
@@ -487,7 +479,7 @@ async def do_cancel(actor: Actor, head: OrderHead, order_id: int) -> int:
     async with atomic():
         # one cancellation of an order at a time: a second one at the same moment waits here and
         # then finds the first (below), instead of cancelling the order a second time
-        await _advisory(f"school_order cancel {order_id}")
+        await xact_lock(f"school_order cancel {order_id}")
         order = await SchoolOrder.select().where(SchoolOrder.id == order_id).first().run()
         if order is None:
             raise NotFound()

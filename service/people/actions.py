@@ -6,7 +6,6 @@ writes nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,7 +14,7 @@ from service import forms
 from service.accounts.tables import Person
 from service.accounts.viewer import Viewer
 from service.audit.log import record
-from service.db import atomic, is_postgres
+from service.db import atomic, xact_lock
 from service.errors import NotFound, Refused
 from service.people import rules
 from service.people.queries import edit_scope, health_scope
@@ -74,15 +73,6 @@ def clean_person(data: dict[str, Any], today: date) -> dict[str, Any]:
     return values
 
 
-async def _lock(name: str) -> None:
-    """Serialise the transactions that decide about one thing (one pupil's health sheet, one
-    SNILS): a PostgreSQL advisory lock held until commit. SQLite's IMMEDIATE transaction
-    already holds the database's one write lock."""
-    if is_postgres():
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-        await Person.raw("SELECT pg_advisory_xact_lock({})", key).run()
-
-
 async def _in_scope(sql: str, args: list, person_id: int) -> bool:
     rows = await Person.raw(f"SELECT 1 AS x FROM person WHERE id = {{}} AND id IN ({sql})",
                             person_id, *args).run()
@@ -105,7 +95,7 @@ def _check_edit_all(viewer: Viewer) -> None:
 async def _check_snils_unique(snils: str, person_id: int | None) -> None:
     if not snils:
         return
-    await _lock(f"snils:{snils}")
+    await xact_lock(f"snils:{snils}")
     query = Person.select(Person.id, Person.last_name, Person.first_name).where(Person.snils == snils)
     if person_id is not None:
         query = query.where(Person.id != person_id)
@@ -222,7 +212,7 @@ async def do_end_staff(viewer: Viewer, person_id: int, ends_on: date | None) -> 
     if ends_on is None:
         raise Refused("Дата увольнения: укажите дату", field="ends_on")
     async with atomic():
-        await _lock(f"staff:{person_id}")  # two at once: the second finds the date written
+        await xact_lock(f"staff:{person_id}")  # two at once: the second finds the date written
         staff = await StaffMember.select().where(StaffMember.person == person_id).first().run()
         if staff is None:
             raise NotFound()
@@ -275,7 +265,7 @@ async def do_withdraw_consent(viewer: Viewer, consent_id: int, withdrawn_on: dat
     if withdrawn_on > today:
         raise Refused("Дата отзыва: не позже сегодняшнего дня", field="withdrawn_on")
     async with atomic():
-        await _lock(f"consent:{consent_id}")  # two at once: the second finds it withdrawn
+        await xact_lock(f"consent:{consent_id}")  # two at once: the second finds it withdrawn
         consent = await Consent.select().where(Consent.id == consent_id).first().run()
         if consent is None:
             raise NotFound()
@@ -316,7 +306,7 @@ async def do_add_health_record(viewer: Viewer, student_id: int, health_group: st
         if not await _in_scope(any_sql, any_args, student_id) or not await Person.raw(
                 "SELECT 1 AS x FROM enrolment WHERE student = {}", student_id).run():
             raise NotFound()
-        await _lock(f"health:{student_id}")
+        await xact_lock(f"health:{student_id}")  # one pupil's health sheet, one writer at a time
         latest = await HealthRecord.select().where(HealthRecord.student == student_id).order_by(
             HealthRecord.valid_from, ascending=False).first().run()
         if latest is not None and latest["valid_from"] >= valid_from:

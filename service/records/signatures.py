@@ -18,7 +18,7 @@ from pathlib import Path
 
 from service.accounts.viewer import Viewer
 from service.audit.log import record
-from service.db import atomic
+from service.db import atomic, xact_lock
 from service.errors import NotFound, Refused
 from service.records import issue
 from service.records.tables import AttachedSignature
@@ -101,16 +101,21 @@ async def do_attach_signature(viewer: Viewer, *, sealed_id: int | None = None, d
     whose = f"year-{sealed_id}" if sealed_id is not None else f"doc-{document_id}"
     relative = Path("signatures") / f"{whose}-{digest[:16]}.sig"
     target = issue.archive_dir() / relative
-    same = await Lesson.raw(
-        "SELECT id FROM attached_signature WHERE sha256 = {} AND " +
-        ("sealed_year = {}" if sealed_id is not None else "document = {}"), digest,
-        sealed_id if sealed_id is not None else document_id).run()
-    if same:
-        raise Refused("Эта подпись уже приложена", field=FIELD)
-    await asyncio.to_thread(write_atomically, target, data)
     now = now or datetime.now(get_settings().tz)
-    try:
-        async with atomic():
+    async with atomic():
+        # «Already attached» is decided here, under the signature's lock (openssl's slow check
+        # ran before the transaction): of two archivists attaching the same file at once, the
+        # second waits here, then finds the first one's row and is refused. The file is written,
+        # and removed on failure, only by whoever passed this check.
+        await xact_lock(f"signature:{whose}:{digest}")
+        same = await Lesson.raw(
+            "SELECT id FROM attached_signature WHERE sha256 = {} AND " +
+            ("sealed_year = {}" if sealed_id is not None else "document = {}"), digest,
+            sealed_id if sealed_id is not None else document_id).run()
+        if same:
+            raise Refused("Эта подпись уже приложена", field=FIELD)
+        try:
+            await asyncio.to_thread(write_atomically, target, data)
             row = (await AttachedSignature.insert(AttachedSignature(
                 document=document_id, sealed_year=sealed_id, filename=name, sha256=digest, size=len(data),
                 file=str(relative), note=note, attached_at=now, attached_by=viewer.person_id,
@@ -118,9 +123,12 @@ async def do_attach_signature(viewer: Viewer, *, sealed_id: int | None = None, d
             await record(viewer.actor, "records.signature_attached", "sealed_year" if sealed_id else "issued_document",
                          sealed_id or document_id, new={"filename": name, "sha256": digest, "size": len(data),
                                                         "to": rows[0]["title"], "note": note, "checked": checked})
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
+        except BaseException:
+            # still under the lock: no committed row names this file. Only a failed commit (at
+            # the end of the block, its outcome unknown) leaves the file behind: a stray copy is
+            # harmless, a row without its file is not
+            target.unlink(missing_ok=True)
+            raise
     return {"id": row, "sha256": digest, "file": str(relative), "to": rows[0]["title"], "checked": checked}
 
 

@@ -5,14 +5,13 @@ transaction; a refusal raises ``Refused`` and writes nothing. A closed year is r
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
 from service import forms
 from service.accounts.tables import Person
 from service.audit.log import Actor, record
-from service.db import atomic, is_postgres
+from service.db import atomic, xact_lock
 from service.errors import NotFound, Refused
 from service.school import rules
 from service.school.tables import (
@@ -32,17 +31,6 @@ SUBJECT_MAX, SHORT_NAME_MAX, PERIOD_NAME_MAX, GROUP_NAME_MAX = 150, 30, 40, 100
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-async def _lock(*names: str) -> None:
-    """Serialise transactions deciding about the same thing (one class «7Б» in a year, one open
-    load row): PostgreSQL advisory locks held until commit, taken in one order. On SQLite the
-    IMMEDIATE transaction already holds the database's one write lock."""
-    if not is_postgres():
-        return
-    keys = {int.from_bytes(hashlib.sha256(n.encode()).digest()[:8], "big", signed=True) for n in names}
-    for key in sorted(keys):
-        await AcademicYear.raw("SELECT pg_advisory_xact_lock({})", key).run()
 
 
 def _text(value: str, label: str, limit: int, field: str, required: bool = True) -> str:
@@ -76,7 +64,7 @@ async def do_create_year(actor: Actor, name: str, starts_on: date, ends_on: date
     if junior not in ("quarters", "trimesters"):
         raise Refused("Периоды 1–9 классов: четверти или триместры", field="junior")
     async with atomic():
-        await _lock("academic_year")
+        await xact_lock("academic_year")
         years = await AcademicYear.select().run()
         rules.check_year(name, starts_on, ends_on, [(y["name"], y["starts_on"], y["ends_on"]) for y in years])
         current = [y for y in years if y["is_current"]]
@@ -120,7 +108,7 @@ async def do_create_year(actor: Actor, name: str, starts_on: date, ends_on: date
 async def do_make_current(actor: Actor, year_id: int) -> None:
     """The year the journal works in («текущий»): exactly one at a time."""
     async with atomic():
-        await _lock("academic_year")
+        await xact_lock("academic_year")
         year = await _year(year_id)
         if year["is_current"]:
             return
@@ -143,7 +131,7 @@ async def do_add_period(actor: Actor, year_id: int, scheme: str, number: int, gr
                         grade_to: int, starts_on: date, ends_on: date, name: str = "") -> int:
     name = _text(name, "Название периода", PERIOD_NAME_MAX, "name", required=False)
     async with atomic():
-        await _lock(f"calendar:{year_id}")
+        await xact_lock(f"calendar:{year_id}")
         year = await _year(year_id)
         new = rules.Period(scheme, number, name, grade_from, grade_to, starts_on, ends_on)
         existing = [_period(p) for p in await StudyPeriod.select().where(StudyPeriod.year == year_id).run()]
@@ -165,7 +153,7 @@ async def do_change_period(actor: Actor, period_id: int, starts_on: date, ends_o
         old = await StudyPeriod.select().where(StudyPeriod.id == period_id).first().run()
         if old is None:
             raise NotFound()
-        await _lock(f"calendar:{old['year']}")
+        await xact_lock(f"calendar:{old['year']}")
         year = await _year(old["year"])
         changed = _period({**old, "starts_on": starts_on, "ends_on": ends_on, "name": name or old["name"]})
         existing = [_period(p) for p in await StudyPeriod.select().where(StudyPeriod.year == old["year"]).run()]
@@ -230,7 +218,7 @@ async def _subject_fields(name: str, short_name: str) -> tuple[str, str]:
 async def do_create_subject(actor: Actor, name: str, short_name: str = "") -> int:
     name, short_name = await _subject_fields(name, short_name)
     async with atomic():
-        await _lock("subject")
+        await xact_lock("subject")
         for other in await Subject.select(Subject.name).run():
             if _same_name(other["name"], name):
                 raise Refused(f"Предмет «{other['name']}» уже есть", field="name")
@@ -244,7 +232,7 @@ async def do_create_subject(actor: Actor, name: str, short_name: str = "") -> in
 async def do_change_subject(actor: Actor, subject_id: int, name: str, short_name: str = "") -> None:
     name, short_name = await _subject_fields(name, short_name)
     async with atomic():
-        await _lock("subject")
+        await xact_lock("subject")
         old = await Subject.select().where(Subject.id == subject_id).first().run()
         if old is None:
             raise NotFound()
@@ -283,7 +271,7 @@ async def do_create_class(actor: Actor, year_id: int, grade: int, letter: str, w
     letter = rules.clean_letter(_text(letter, "Буква", 4, "letter"))
     name = rules.class_name(grade, letter)
     async with atomic():
-        await _lock(f"class:{year_id}:{name}")
+        await xact_lock(f"class:{year_id}:{name}")  # one class «7Б» in a year
         await _year(year_id)
         if class_teacher is not None:
             await _check_staff(class_teacher, day or date.today(), "class_teacher", "Классный руководитель")
@@ -331,7 +319,7 @@ async def do_create_group(actor: Actor, year_id: int, kind: str, name: str, scho
     name = " ".join(_text(name, "Название группы", GROUP_NAME_MAX, "name").split())
     rules.check_named(name, "name", "Группа")
     async with atomic():
-        await _lock(f"group:{year_id}")
+        await xact_lock(f"group:{year_id}")
         await _year(year_id)
         if kind == "subgroup":
             if school_class is None:
@@ -408,7 +396,7 @@ async def do_add_load(actor: Actor, teacher: int, subject: int, hours: int, star
     week, from ``starts_on`` (R-ORG-2)."""
     rules.check_hours(hours)
     async with atomic():
-        await _lock(_load_key(teacher, subject, school_class, study_group))
+        await xact_lock(_load_key(teacher, subject, school_class, study_group))  # one open load row
         year = await _target_year(school_class, study_group)
         _within_year(starts_on, year, "starts_on")
         if not await Subject.exists().where(Subject.id == subject).run():
@@ -437,7 +425,7 @@ async def do_change_load(actor: Actor, load_id: int, teacher: int, hours: int, f
     keys = [_load_key(old["teacher"], old["subject"], old["school_class"], old["study_group"]),
             _load_key(teacher, old["subject"], old["school_class"], old["study_group"])]
     async with atomic():
-        await _lock(*keys)
+        await xact_lock(*keys)
         old = await _open_load(load_id)  # again, under the lock
         year = await _target_year(old["school_class"], old["study_group"])
         if old["ends_on"] is not None:
@@ -467,7 +455,7 @@ async def do_end_load(actor: Actor, load_id: int, last_day: date) -> None:
     """The teacher stops teaching this class or group after ``last_day``."""
     async with atomic():
         old = await _open_load(load_id)
-        await _lock(_load_key(old["teacher"], old["subject"], old["school_class"], old["study_group"]))
+        await xact_lock(_load_key(old["teacher"], old["subject"], old["school_class"], old["study_group"]))
         old = await _open_load(load_id)
         year = await _target_year(old["school_class"], old["study_group"])
         if old["ends_on"] is not None:

@@ -9,13 +9,12 @@ lessons along through ``lessons.sync_lessons`` in the same transaction, from tod
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from service import forms
 from service.audit.log import Actor, record
-from service.db import atomic, bulk_insert, is_postgres
+from service.db import atomic, bulk_insert, xact_lock
 from service.errors import NotFound, Refused
 from service.school.tables import AcademicYear
 from service.timetable import lessons, rules
@@ -35,24 +34,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _lock(*names: str) -> None:
-    """Serialise transactions deciding about the same thing (the rooms' names, the bells and
-    versions of one year): PostgreSQL advisory locks held until commit, taken in one order. On
-    SQLite the IMMEDIATE transaction already holds the database's one write lock."""
-    if not is_postgres():
-        return
-    keys = {int.from_bytes(hashlib.sha256(n.encode()).digest()[:8], "big", signed=True) for n in names}
-    for key in sorted(keys):
-        await AcademicYear.raw("SELECT pg_advisory_xact_lock({})", key).run()
-
-
 async def _lock_year(year_id: int, *, versions: bool = False) -> None:
     """The bells, special days and versions of one year; with ``versions`` also each version of
     the year, as the grid editor locks one (``timetable:<version id>``) while it changes its slots."""
-    await _lock(f"timetable-year:{year_id}")
+    await xact_lock(f"timetable-year:{year_id}")
     if versions:
         ids = await Timetable.select(Timetable.id).where(Timetable.year == year_id).run()
-        await _lock(*[f"timetable:{r['id']}" for r in ids])
+        await xact_lock(*[f"timetable:{r['id']}" for r in ids])
 
 
 def _text(value: str, label: str, limit: int, field: str, required: bool = True) -> str:
@@ -100,7 +88,7 @@ async def do_create_room(actor: Actor, name: str, note: str = "") -> int:
     name = rules.check_room_name(_text(name, "Кабинет", ROOM_NAME_MAX, "name"))
     note = _text(note, "Примечание", ROOM_NOTE_MAX, "note", required=False)
     async with atomic():
-        await _lock("room")
+        await xact_lock("room")
         await _check_room_name(name, None)
         room_id = (await Room.insert(Room(name=name, note=note)).returning(Room.id).run())[0]["id"]
         await record(actor, "timetable.room_created", "room", room_id, new={"name": name, "note": note})
@@ -112,7 +100,7 @@ async def do_change_room(actor: Actor, room_id: int, name: str, note: str = "") 
     name = rules.check_room_name(_text(name, "Кабинет", ROOM_NAME_MAX, "name"))
     note = _text(note, "Примечание", ROOM_NOTE_MAX, "note", required=False)
     async with atomic():
-        await _lock("room")
+        await xact_lock("room")
         old = await Room.select().where(Room.id == room_id).first().run()
         if old is None:
             raise NotFound()

@@ -10,12 +10,11 @@ lesson, and each teacher, room and class at a date («teacher:7:2026-11-24»).""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, date, datetime, timedelta
 
 from service import forms
 from service.audit.log import Actor, record
-from service.db import atomic, is_postgres
+from service.db import atomic, xact_lock
 from service.errors import NotFound, Refused
 from service.settings import get_settings
 from service.timetable import change_queries as q
@@ -34,16 +33,6 @@ def now() -> datetime:
 
 def school_today() -> date:
     return datetime.now(get_settings().tz).date()
-
-
-async def _lock(*names: str) -> None:
-    """PostgreSQL advisory locks held until commit, taken in one order; on SQLite the IMMEDIATE
-    transaction already holds the database's one write lock."""
-    if not is_postgres():
-        return
-    keys = {int.from_bytes(hashlib.sha256(n.encode()).digest()[:8], "big", signed=True) for n in names}
-    for key in sorted(keys):
-        await Lesson.raw("SELECT pg_advisory_xact_lock({})", key).run()
 
 
 def _places(row: dict, on_date: date | None = None) -> list[str]:
@@ -67,7 +56,7 @@ def _note(note: str) -> str:
 async def _locked_lesson(lesson_id: int) -> dict:
     """The lesson, after taking its own lock (so its date and number are read after any other
     writer of it committed)."""
-    await _lock(f"lesson:{lesson_id}")
+    await xact_lock(f"lesson:{lesson_id}")
     row = await q.lesson(lesson_id)
     if row is None:
         raise NotFound()
@@ -155,7 +144,7 @@ async def do_record_absence(actor: Actor, teacher: int, starts_on: date, ends_on
     reason = forms.value(forms.Text("Причина", REASON_MAX), reason, "reason")
     _check_dates(starts_on, ends_on)
     async with atomic():
-        await _lock(f"absence:{teacher}")
+        await xact_lock(f"absence:{teacher}")
         name = await q.person_name(teacher)
         if name is None:
             raise Refused("Учитель: выберите учителя из списка", field="teacher")
@@ -179,7 +168,7 @@ async def do_end_absence(actor: Actor, absence_id: int, starts_on: date | None =
         old = await q.absence(absence_id)
         if old is None:
             raise NotFound()
-        await _lock(f"absence:{old['teacher']}")
+        await xact_lock(f"absence:{old['teacher']}")
         old = await q.absence(absence_id)  # as it is now: a removal at the same moment came first
         if old is None:
             raise NotFound()
@@ -211,7 +200,7 @@ async def do_replace(actor: Actor, lesson_id: int, substitute: int, note: str = 
     note = _note(note)
     async with atomic():
         row = await _locked_lesson(lesson_id)
-        await _lock(f"teacher:{substitute}:{row['on_date'].isoformat()}")
+        await xact_lock(f"teacher:{substitute}:{row['on_date'].isoformat()}")
         if row["cancelled"]:
             raise Refused(f"Урок отменён: {row['label']}. Сначала верните его", field="substitute")
         if substitute == row["teacher"]:
@@ -239,7 +228,7 @@ async def do_combine(actor: Actor, lesson_id: int, teacher: int, note: str = "")
     note = _note(note)
     async with atomic():
         row = await _locked_lesson(lesson_id)
-        await _lock(f"teacher:{teacher}:{row['on_date'].isoformat()}")
+        await xact_lock(f"teacher:{teacher}:{row['on_date'].isoformat()}")
         if row["cancelled"]:
             raise Refused(f"Урок отменён: {row['label']}. Сначала верните его", field="teacher")
         if teacher == row["teacher"] or teacher == row["taught_by"]:
@@ -278,7 +267,7 @@ async def do_change_room(actor: Actor, lesson_id: int, room: int, note: str = ""
     note = _note(note)
     async with atomic():
         row = await _locked_lesson(lesson_id)
-        await _lock(f"room:{room}:{row['on_date'].isoformat()}")
+        await xact_lock(f"room:{room}:{row['on_date'].isoformat()}")
         rooms = await Lesson.raw("SELECT id, name FROM room WHERE id = {}", room).run()
         if not rooms:
             raise Refused("Кабинет: выберите кабинет из списка", field="room")
@@ -323,7 +312,7 @@ async def do_add_lesson(actor: Actor, on_date: date, number: int, subject: int, 
             names.append(f"class:{klass}:{on_date}")
         if study_group:
             names.append(f"group:{study_group}:{on_date}")
-        await _lock(*names)
+        await xact_lock(*names)
         subjects = await Lesson.raw("SELECT id, name FROM subject WHERE id = {}", subject).run()
         if not subjects:
             raise Refused("Предмет: выберите предмет из списка", field="subject")
@@ -356,7 +345,7 @@ async def do_move(actor: Actor, lesson_id: int, to_date: date, to_number: int, n
     today = today or school_today()
     async with atomic():
         row = await _locked_lesson(lesson_id)
-        await _lock(*_places(row, to_date))
+        await xact_lock(*_places(row, to_date))
         if row["has_records"]:
             raise Refused(HAS_RECORDS.format(label=row["label"], what="перенести"))
         if row["cancelled"]:
@@ -404,7 +393,7 @@ async def do_restore(actor: Actor, lesson_id: int) -> None:
                 raise Refused(HAS_RECORDS.format(label=row["label"], what="перенести"))
             on_date, number = row["moved_from"], row["moved_from_number"]
         back = {**row, "taught_by": row["teacher"], "taught_by_name": row["teacher_name"]}
-        await _lock(*_places(back, on_date))
+        await xact_lock(*_places(back, on_date))
         if row["teacher"] != row["taught_by"] and await q.absences_of(row["teacher"], on_date, on_date):
             raise Refused(f"{row['teacher_name']} отсутствует {on_date:%d.%m.%Y}: оставьте замену "
                           "или отмените урок")

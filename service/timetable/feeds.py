@@ -23,7 +23,7 @@ from icalendar import Event
 
 from service.accounts.viewer import Viewer
 from service.audit.log import Actor, log_access, record
-from service.db import atomic, is_postgres
+from service.db import atomic, xact_lock
 from service.errors import NotFound, Refused
 from service.school.tables import SchoolClass
 from service.settings import get_settings
@@ -43,17 +43,6 @@ def now() -> datetime:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-async def _lock(*names: str) -> None:
-    """Serialise makers of addresses for the same person (the limit of active ones):
-    PostgreSQL advisory locks held until commit; SQLite's write lock already does it."""
-    if not is_postgres():
-        return
-    keys = {int.from_bytes(hashlib.sha256(n.encode()).digest()[:8], "big", signed=True)
-            for n in names}
-    for key in sorted(keys):
-        await CalendarFeed.raw("SELECT pg_advisory_xact_lock({})", key).run()
 
 
 # --- whose feeds a viewer may make and see -----------------------------------------------------
@@ -107,7 +96,7 @@ async def do_create_feed(viewer: Viewer, person_id: int) -> tuple[int, str]:
         raise NotFound()
     token = secrets.token_urlsafe(TOKEN_BYTES)
     async with atomic():
-        await _lock(f"calendar_feed:{person_id}")
+        await xact_lock(f"calendar_feed:{person_id}")  # the limit of active addresses of one person
         active = await CalendarFeed.count().where(
             (CalendarFeed.person == person_id) & (CalendarFeed.made_by == viewer.person_id)
             & CalendarFeed.revoked_at.is_null()).run()
@@ -127,7 +116,7 @@ async def do_revoke_feed(viewer: Viewer, feed_id: int) -> None:
     if viewer.person_id is None:
         raise NotFound()
     async with atomic():
-        await _lock(f"calendar_feed_revoke:{feed_id}")  # two at once: the second finds it revoked
+        await xact_lock(f"calendar_feed_revoke:{feed_id}")  # two at once: the second finds it revoked
         row = await CalendarFeed.select().where(CalendarFeed.id == feed_id).first().run()
         if row is None or viewer.person_id not in (row["made_by"], row["person"]):
             raise NotFound()

@@ -8,14 +8,13 @@ transaction; the queries at the end are what the journal and the lesson pages as
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from datetime import UTC, date, datetime
 
 from service import forms
 from service.accounts.tables import Person
 from service.audit.log import Actor, record
-from service.db import atomic, is_postgres
+from service.db import atomic, xact_lock
 from service.errors import NotFound, Refused
 from service.school.queries import in_force
 from service.school.tables import Subject
@@ -27,17 +26,6 @@ ORDER_REF_MAX, NOTE_MAX = 100, 300
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-async def _lock(*names: str) -> None:
-    """Serialise transactions deciding about one student's home schooling (no two overlapping
-    spans may slip in side by side): PostgreSQL advisory locks held until commit. On SQLite the
-    IMMEDIATE transaction already holds the database's one write lock."""
-    if not is_postgres():
-        return
-    keys = {int.from_bytes(hashlib.sha256(n.encode()).digest()[:8], "big", signed=True) for n in names}
-    for key in sorted(keys):
-        await HomeSchooling.raw("SELECT pg_advisory_xact_lock({})", key).run()
 
 
 def _text(value: str, label: str, limit: int, field: str, required: bool) -> str:
@@ -131,7 +119,7 @@ async def do_start_home_schooling(actor: Actor, student: int, kind: str, starts_
     that year and overlap no other home schooling of the student."""
     kind, order_ref, note = _fields(kind, order_ref, note)
     async with atomic():
-        await _lock(f"home:{student}")
+        await xact_lock(f"home:{student}")  # no two overlapping spans of one student side by side
         enrolled = await _enrolled(student, starts_on)
         _check_dates(starts_on, ends_on, enrolled)
         await _check_overlap(student, starts_on, ends_on)
@@ -158,7 +146,7 @@ async def do_change_home_schooling(actor: Actor, home_id: int, starts_on: date,
         raise NotFound()
     _, order_ref, note = _fields(old["kind"], order_ref, old["note"] if note is None else note)
     async with atomic():
-        await _lock(f"home:{old['student']}")
+        await xact_lock(f"home:{old['student']}")
         old = await HomeSchooling.select().where(HomeSchooling.id == home_id).first().run()
         if old is None:
             raise NotFound()

@@ -9,11 +9,10 @@ lesson holding journal records refuses the whole edit. Writers of one version ar
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime
 
 from service.audit.log import Actor, record
-from service.db import atomic, is_postgres
+from service.db import atomic, xact_lock
 from service.errors import NotFound, Refused
 from service.school.tables import SchoolClass, StudyGroup, Subject
 from service.settings import get_settings
@@ -29,17 +28,6 @@ SLOT_FIELDS = ("weekday", "number", "week", "school_class", "study_group", "stud
 
 def _today() -> date:
     return datetime.now(get_settings().tz).date()
-
-
-async def _lock(*names: str) -> None:
-    """Serialise transactions deciding about the same version (two deputies putting the same
-    teacher at the same time): PostgreSQL advisory locks held until commit. On SQLite the
-    IMMEDIATE transaction already holds the database's one write lock."""
-    if not is_postgres():
-        return
-    keys = {int.from_bytes(hashlib.sha256(n.encode()).digest()[:8], "big", signed=True) for n in names}
-    for key in sorted(keys):
-        await Slot.raw("SELECT pg_advisory_xact_lock({})", key).run()
 
 
 def short_name(last: str | None, first: str | None, middle: str | None) -> str:
@@ -244,7 +232,9 @@ async def do_add_slot(actor: Actor, version_id: int, weekday: int, number: int, 
                          study_group=study_group, student=student, subject=subject,
                          teacher=teacher, room=room))
     async with atomic():
-        await _lock(f"timetable:{version_id}")
+        # one version's slots at a time: two deputies putting the same teacher at the same hour
+        # decide one after the other
+        await xact_lock(f"timetable:{version_id}")
         version = await _version(version_id, today or _today())
         await _check_slot(version, values)
         slot_id = (await Slot.insert(Slot(timetable=version_id, **values))
@@ -274,7 +264,7 @@ async def do_change_slot(actor: Actor, slot_id: int, weekday: int, number: int, 
                          teacher=teacher, room=room))
     old = await _slot(slot_id)
     async with atomic():
-        await _lock(f"timetable:{old['timetable']}")
+        await xact_lock(f"timetable:{old['timetable']}")
         old = await _slot(slot_id)
         version = await _version(old["timetable"], today or _today())
         if _clean(old) == values:
@@ -293,7 +283,7 @@ async def do_remove_slot(actor: Actor, slot_id: int, *, today: date | None = Non
     history (without the slot)."""
     old = await _slot(slot_id)
     async with atomic():
-        await _lock(f"timetable:{old['timetable']}")
+        await xact_lock(f"timetable:{old['timetable']}")
         old = await _slot(slot_id)
         version = await _version(old["timetable"], today or _today())
         await lessons.sync_lessons(actor, version["id"], version["from_date"], slot_ids=[],
@@ -321,7 +311,7 @@ async def do_copy_week(actor: Actor, version_id: int, school_class: int | None, 
         raise Refused("Скопировать можно неделю A в неделю B или неделю B в неделю A",
                       field="to_week")
     async with atomic():
-        await _lock(f"timetable:{version_id}")
+        await xact_lock(f"timetable:{version_id}")
         version = await _version(version_id, today or _today())
         if version["cycle"] != 2:
             raise Refused(f"Версия «{version['name']}» — расписание на одну неделю: копировать "

@@ -55,6 +55,8 @@ RACED: dict[str, tuple[str, ...]] = {
     "ops.maintenance_cancelled": (A + "test_maintenance_cancelled_at_once_is_cancelled_once",),
     "records.transcripts_issued": ("tests/records/test_issue.py::test_two_batches_at_once_one_waits_for_nothing_and_is_refused",),
     "records.year_sealed": ("tests/records/test_seal.py::test_two_seals_at_once_make_one_package",),
+    "records.signature_attached": ("tests/records/test_seal.py::test_two_archivists_attaching_the_same_signature_at_once_"
+                                   "get_one_row_and_one_file",),
     "records.year_reopened": (A + "test_a_sealed_year_reopened_at_once_is_reopened_once",),
 }
 
@@ -69,7 +71,7 @@ NOT_RACED: dict[str, str] = {
     "accounts.logout": "ends one's own session; two at once end the same one: nothing to protect",
     "accounts.user_created": UNIQUE + " (login)",
     "accounts.user_unblocked": "unblocking leaves no last-administrator rule to break; serialised with "
-                               "blocking by the same lock (accounts.actions._lock «rights»)",
+                               "blocking by the same lock («rights»)",
     "accounts.password_changed": LAST_WINS + " (one's own password, each change checked against the "
                                              "old one and ending the other sessions)",
     "accounts.reset_code_issued": "a new code supersedes the previous one; using a code is the one-time "
@@ -123,8 +125,8 @@ NOT_RACED: dict[str, str] = {
     "timetable.lesson_moved": "the busy-teacher rule: timetable.lesson_replaced's race test (same lock)",
     "timetable.home_started": FREE,
     "timetable.home_changed": LAST_WINS,
-    "timetable.feed_created": "at most five active addresses a person, under the feed's lock "
-                              "(timetable.feeds._lock)",
+    "timetable.feed_created": "at most five active addresses a person, under the person's lock "
+                              "(«calendar_feed:<person>»)",
     "journal.grade_changed": "through the cell's lock: journal.cell_saved's race tests",
     "journal.entry_saved": "a stale form (version) is refused: tests/journal/test_lessons.py::"
                            "test_a_stale_form_is_refused_naming_what_changed",
@@ -144,9 +146,6 @@ NOT_RACED: dict[str, str] = {
     "diary.digest_address_changed": LAST_WINS,
     "diary.digest_sent": "the nightly job, one process",
     "ops.maintenance_planned": FREE,
-    "records.signature_attached": "NOT RACED (a gap): attaching needs a qualified CMS signature the tests "
-                                  "cannot make here; the same signature is refused by a SELECT before "
-                                  "the INSERT, no index, so two uploads at one moment could both land",
     "records.verified": FREE + " (a check of a document: nothing changes)",
     "records.package_verified": FREE + " (a check of a package: the register keeps the last)",
     "records.purged": "ezh archive purge, a command run by one administrator, under the year's row lock",

@@ -17,16 +17,18 @@ from pathlib import Path
 import pytest
 
 from archive import package_verify
+from service import db as dbmod
 from service.accounts.rights import PERMISSION_CODES
 from service.accounts.viewer import Viewer
 from service.audit.log import record
 from service.audit.tables import AuditEvent
+from service.audit.verify import verify_chain
 from service.db import atomic
 from service.demo import DEMO_PASSWORD
 from service.errors import NotFound, Refused
 from service.orders.queries import rollover_plan
 from service.records import issue, queries, routes, rules, seal, verify, year_export
-from service.records.tables import IssuedDocument, SealedYear
+from service.records.tables import AttachedSignature, IssuedDocument, SealedYear
 from service.school.tables import AcademicYear
 from service.timetable.tables import Lesson
 from tests.factories import demo_school
@@ -340,6 +342,45 @@ async def test_the_head_s_qualified_signature_is_attached_hashed_and_listed(db, 
     with pytest.raises(NotFound):
         await signatures.do_attach_signature(ARCHIVIST, sealed_id=sealed_id + 99, filename="x.sig", data=good)
     assert len(list((tmp_path / "archive" / "signatures").iterdir())) == 1
+
+
+async def test_two_archivists_attaching_the_same_signature_at_once_get_one_row_and_one_file(pg_db, school_seal,
+                                                                                           tmp_path):
+    """R-ARC-2, a race on PostgreSQL with real concurrent connections: two archivists attach the
+    head's same .sig to the package at the same moment. One signature is listed, with one audit
+    event and one file beside the package (the signature itself); the other archivist is told it
+    is already attached, and that refusal removes nothing."""
+    from service.records import signatures
+
+    async with atomic():
+        year = (await AcademicYear.insert(AcademicYear(name="2025/2026", starts_on=date(2025, 9, 1),
+                                                       ends_on=date(2026, 5, 31), closed_at=datetime.now().astimezone()))
+                .returning(AcademicYear.id).run())[0]["id"]
+        sealed_id = (await SealedYear.insert(SealedYear(
+            year=year, version=1, name="ezh-2025-2026-v1", root_digest="b" * 64, folder="years/x",
+            tar="years/x.tar", files=1, size=1, sealed_at=datetime.now().astimezone())).returning(SealedYear.id).run())[0]["id"]
+    package = tmp_path / "archive" / "years" / "x"
+    package.mkdir(parents=True)
+    (package / "tagmanifest-sha256.txt").write_bytes(b"manifest lines\n")
+    good = _head_signature(tmp_path, b"manifest lines\n")
+    other = Viewer(3, "arhivist2", None, "Второй архивист", ("archivist",), frozenset({"archive.view"}))
+    await dbmod.start_pool(4)
+    try:
+        results = await asyncio.gather(*(signatures.do_attach_signature(
+            who, sealed_id=sealed_id, filename="tagmanifest-sha256.txt.sig", data=good) for who in (ARCHIVIST, other)),
+            return_exceptions=True)
+    finally:
+        await dbmod.close_pool()
+    attached = [r for r in results if isinstance(r, dict)]
+    refused = [r for r in results if isinstance(r, Refused)]
+    assert len(attached) == 1 and len(refused) == 1, results
+    assert (refused[0].message, refused[0].field) == ("Эта подпись уже приложена", "file")
+    rows = await AttachedSignature.select(AttachedSignature.file).run()
+    assert [r["file"] for r in rows] == [attached[0]["file"]]
+    assert await AuditEvent.count().where(AuditEvent.action == "records.signature_attached").run() == 1
+    assert [p.name for p in (tmp_path / "archive" / "signatures").iterdir()] == [Path(attached[0]["file"]).name]
+    assert (tmp_path / "archive" / attached[0]["file"]).read_bytes() == good
+    assert (await verify_chain()).ok
 
 
 async def test_a_full_disk_while_sealing_leaves_the_register_and_the_folder_as_they_were(sqlite_db, school_seal,
