@@ -19,11 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as _hypothesis
 
 # The settings of the process under test: nothing from the developer's machine leaks in —
 # neither its EZH_* variables nor its /etc/ezh/ezh.toml (the default path leads to a file that
 # does not exist; commands run as subprocesses get EZH_CONFIG=/dev/null).
 from service import settings as _settings  # reads nothing until asked
+
+# No timing in the tests (speed is measured in bench/): Hypothesis's per-example deadline and its
+# "too slow" health check fail property tests when the machine is busy, not when a rule is wrong.
+_hypothesis.register_profile("ezh", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_hypothesis.load_profile("ezh")
 
 for _key in [k for k in os.environ if k.startswith("EZH_")]:
     del os.environ[_key]
