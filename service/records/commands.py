@@ -199,6 +199,9 @@ def cmd_transcripts(args, settings, ready_db) -> int:
         print(f"Выпущено выписок: {issued.count} за {issued.seconds:.0f} с; файлы — в {archive_dir() / 'documents'}")
         if issued.skipped:
             print(f"Без итоговых отметок (не выпущены): {len(issued.skipped)} — " + ", ".join(issued.skipped[:30]))
+        if issued.moved:
+            print(f"Переведены в другой класс (выписку выпускает их новый класс): {len(issued.moved)} — "
+                  + ", ".join(issued.moved[:30]))
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)
             for d in issued.documents:

@@ -120,11 +120,26 @@ def _rows(cy: ClassYear, pupil: int, periods: list[dict], *, year: bool) -> list
     return rows
 
 
+async def _last_classes(year: dict, class_id: int, until: date) -> dict[int, tuple[int, str]]:
+    """For each pupil who was in the class this year, the class of their latest enrolment of
+    the year up to ``until`` (id, name). One query."""
+    rows = await Lesson.raw(
+        "SELECT e.student AS student, e.school_class AS school_class, c.name AS name FROM enrolment e "
+        "JOIN school_class c ON c.id = e.school_class WHERE c.year = {} AND e.starts_on <= {} "
+        "AND e.student IN (SELECT x.student FROM enrolment x WHERE x.school_class = {}) "
+        "ORDER BY e.student, e.starts_on, e.id", year["id"], until, class_id).run()
+    return {r["student"]: (r["school_class"], r["name"]) for r in rows}  # the last row of each wins
+
+
 async def class_transcripts(year: dict, class_id: int, period: dict | None, today: date,
-                            students: set[int] | None = None) -> tuple[list[Pupil], list[str]]:
+                            students: set[int] | None = None) -> tuple[list[Pupil], list[str], list[tuple[int, str]]]:
     """The transcript documents of a class's pupils for a study period (or the year when
-    ``period`` is None), and the pupils left out for having no finals there (their names, for
-    the answer). ``students`` narrows the class to some pupils."""
+    ``period`` is None); the pupils left out for having no finals there; and those left out
+    because they moved to another class of the year, whose documents that class issues (id and
+    name, for the answer). ``students`` narrows the class to some pupils.
+
+    A pupil's finals and absences are the pupil's, whichever class they were in, so a pupil
+    moved from 5А to 5Б in January gets one transcript, with 5Б, not two."""
     cy = await class_year(year, class_id, today)
     if period is not None and period["id"] not in {p["id"] for p in cy.periods}:
         raise ExportError(f"{period['name']} — не учебный период {cy.name} класса")
@@ -133,6 +148,7 @@ async def class_transcripts(year: dict, class_id: int, period: dict | None, toda
     ends = period["ends_on"] if period is not None else year["ends_on"]
     missed = await _attendance(class_id, starts, ends)
     births = await _birth_dates(class_id)
+    last = await _last_classes(year, class_id, min(ends, today))
     base = {"format": "ezh-transcript", "version": FORMAT_VERSION, "school": school_block(),
             "year": year_block(year), "kind": "period" if period is not None else "year",
             **({"period": _period_block(period)} if period is not None
@@ -140,11 +156,16 @@ async def class_transcripts(year: dict, class_id: int, period: dict | None, toda
             **({"class_teacher": cy.class_teacher} if cy.class_teacher else {})}
     out: list[Pupil] = []
     skipped: list[str] = []
+    moved: list[tuple[int, str]] = []
     for p in cy.pupils:
         if students is not None and p["id"] not in students:
             continue
-        rows = _rows(cy, p["id"], periods, year=period is None)
         name = " ".join(x for x in (p["last_name"], p["first_name"], p["middle_name"]) if x)
+        now_in = last.get(p["id"])
+        if now_in is not None and now_in[0] != class_id:
+            moved.append((p["id"], f"{name} ({cy.name} → {now_in[1]})"))
+            continue
+        rows = _rows(cy, p["id"], periods, year=period is None)
         if not rows:
             skipped.append(name)
             continue
@@ -157,7 +178,7 @@ async def class_transcripts(year: dict, class_id: int, period: dict | None, toda
         if period is None and cy.decisions.get(p["id"]):
             doc["decision"] = cy.decisions[p["id"]]
         out.append(Pupil(p["id"], class_id, cy.name, period["id"] if period is not None else None, doc))
-    return out, skipped
+    return out, skipped, moved
 
 
 async def summary_sheet_doc(year: dict, class_id: int, today: date) -> dict:

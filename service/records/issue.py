@@ -43,6 +43,7 @@ class Issued:
 
     documents: list[dict] = field(default_factory=list)  # id, short_code, student, file, version, title
     skipped: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)  # to a class of the year out of the batch's scope
     seconds: float = 0.0
 
     @property
@@ -178,19 +179,25 @@ async def do_issue_transcripts(viewer: Viewer, year_id: int, *, period_id: int |
     fingerprint = identity.certificate.fingerprint(hashes.SHA256()).hex()
     pupils: list[export.Pupil] = []
     result = Issued()
+    moved_out: list[tuple[int, str]] = []
     for c in classes:
         try:
-            made, skipped = await export.class_transcripts(year, c["id"], period, today, students)
+            made, skipped, moved = await export.class_transcripts(year, c["id"], period, today, students)
         except export.ExportError as exc:
             if len(classes) == 1:
                 raise Refused(str(exc), field="period") from None
             continue  # a period of other grades (quarters vs halves): not this class's
         pupils += made
         result.skipped += [f"{n} ({c['name']})" for n in skipped]
+        moved_out += moved
+    issued_to = {p.student for p in pupils}
+    result.moved = [text for student, text in moved_out if student not in issued_to]
     if not pupils:
         raise Refused("Выписки не выпущены: ни у одного ученика нет итоговых отметок за "
                       + (period["name"] if period else "этот учебный год")
-                      + (". Без отметок: " + ", ".join(result.skipped[:20]) if result.skipped else ""))
+                      + (". Без отметок: " + ", ".join(result.skipped[:20]) if result.skipped else "")
+                      + (". Переведены в другой класс (выписку выпускает их новый класс): "
+                         + ", ".join(result.moved[:20]) if result.moved else ""))
     root = archive_dir()
     with alone(root):
         current = await _current_versions(year_id, period_id, [p.student for p in pupils])

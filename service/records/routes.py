@@ -85,6 +85,9 @@ async def issue_transcripts(request: Request) -> Response:
     except Refused as exc:
         return await _archive(request, 400, forms.errors(exc) or {"issue": exc.message}, typed)
     skipped = f" Без итоговых отметок (не выпущены): {len(done.skipped)}." if done.skipped else ""
+    if done.moved:
+        # a count, not names: the address goes to the access log
+        skipped += f" Переведены в другой класс (выписку выпускает их новый класс): {len(done.moved)}."
     return redirect(f"/archive?issued={done.count}{quote(skipped)}#issued", request)
 
 

@@ -192,7 +192,7 @@ async def _stale_transcripts(year: dict, classes: list[dict],
     wanted: list[tuple[int, str]] = []
     current = await _current_year_transcripts(year["id"])
     for c in classes:
-        pupils, _ = await export.class_transcripts(year, c["id"], None, today)
+        pupils, _, _ = await export.class_transcripts(year, c["id"], None, today)
         for p in pupils:
             wanted.append((p.student, c["name"]))
             doc = current.get(p.student)

@@ -31,7 +31,7 @@ async def last_year_class() -> tuple[dict, dict]:
 async def test_year_transcripts_hold_each_pupils_own_finals(db):
     await demo_school("S", 2026)
     year, cls = await last_year_class()
-    pupils, skipped = await export.class_transcripts(year, cls["id"], None, TODAY)
+    pupils, skipped, _ = await export.class_transcripts(year, cls["id"], None, TODAY)
     assert pupils and not skipped
     finals = await _rows(
         "SELECT f.student, s.name AS subject, f.kind, f.period, f.mark FROM final_grade f "
@@ -62,7 +62,7 @@ async def test_a_period_transcript_and_the_summary_sheet(db):
     period = (await _rows("SELECT id, name, number, grade_from, grade_to, starts_on, ends_on FROM study_period "
                           "WHERE year = {} AND grade_from <= {} AND grade_to >= {} ORDER BY starts_on LIMIT 1",
                           year["id"], cls["grade"], cls["grade"]))[0]
-    pupils, _ = await export.class_transcripts(year, cls["id"], period, TODAY)
+    pupils, _, _ = await export.class_transcripts(year, cls["id"], period, TODAY)
     doc = pupils[0].doc
     assert doc["kind"] == "period" and doc["period"]["name"] == period["name"] and "decision" not in doc
     assert all(set(r["finals"]) == {f"p{period['id']}"} and r["year"] is None for r in doc["rows"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -18,6 +18,7 @@ from service.audit.tables import AuditEvent
 from service.errors import NotFound, Refused
 from service.records import issue, rules, verify
 from service.records.tables import IssuedDocument
+from service.timetable.tables import Lesson
 from tests.factories import demo_school
 from tests.records.test_export import last_year_class
 
@@ -151,3 +152,41 @@ async def test_two_batches_at_once_one_waits_for_nothing_and_is_refused(pg_db, s
     assert len(done) == 1 and len(refused) == 1 and "уже выпускаются" in refused[0].message
     rows = await IssuedDocument.select(IssuedDocument.student, IssuedDocument.version).run()
     assert len(rows) == done[0].count and len({r["student"] for r in rows}) == len(rows)
+
+
+async def test_a_pupil_moved_to_another_class_gets_one_transcript_with_all_their_finals(db, seal, tmp_path):
+    """A pupil moved from one class to another of the same grade in January (R-ARC-2): the whole
+    school's batch issues one year transcript for them, with the new class and every final of the
+    year, the ones confirmed in the old class included; the old class alone names them as moved."""
+    from service.school.tables import Enrolment, SchoolClass
+
+    await demo_school("S", 2026)
+    year, cls = await last_year_class()
+    # a parallel class of the same grade that the pupil moves into
+    name = f"{cls['grade']}Я"
+    made = await SchoolClass.insert(SchoolClass(year=year["id"], grade=cls["grade"], letter="Я", name=name,
+                                                created_at=datetime.now(UTC))).returning(SchoolClass.id).run()
+    other = {"id": made[0]["id"], "name": name}
+    moved_on = date(year["starts_on"].year + 1, 1, 12)
+    pupil = (await Lesson.raw("SELECT e.id, e.student FROM enrolment e WHERE e.school_class = {} "
+                              "ORDER BY e.student LIMIT 1", cls["id"]).run())[0]
+    await Enrolment.update({Enrolment.ends_on: moved_on}).where(Enrolment.id == pupil["id"]).run()
+    await Enrolment.insert(Enrolment(student=pupil["student"], school_class=other["id"], starts_on=moved_on,
+                                     order_ref="перевод")).run()
+    finals = await Lesson.raw("SELECT COUNT(*) AS n FROM final_grade WHERE year = {} AND student = {}",
+                              year["id"], pupil["student"]).run()
+
+    alone = await issue.do_issue_transcripts(DEPUTY, year["id"], class_ids=[cls["id"]], today=TODAY)
+    assert pupil["student"] not in {d["student"] for d in alone.documents}
+    assert len(alone.moved) == 1 and f"{cls['name']} → {other['name']}" in alone.moved[0]
+
+    both = await issue.do_issue_transcripts(DEPUTY, year["id"], class_ids=[cls["id"], other["id"]], today=TODAY)
+    theirs = [d for d in both.documents if d["student"] == pupil["student"]]
+    assert len(theirs) == 1 and theirs[0]["class"] == other["name"] and not both.moved
+    row = await IssuedDocument.select().where(IssuedDocument.id == theirs[0]["id"]).first().run()
+    _tool("pdfdetach", "-save", "1", "-o", str(tmp_path / "data.json"), str(issue.archive_dir() / row["file"]),
+          data=b"")
+    data = json.loads((tmp_path / "data.json").read_text(encoding="utf-8"))
+    assert data["student"]["class"] == other["name"]
+    shown = sum(len(r["finals"]) + bool(r["year"]) + bool(r["exam"]) for r in data["rows"])
+    assert shown == finals[0]["n"] > 0
