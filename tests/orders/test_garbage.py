@@ -23,7 +23,7 @@ async def test_absurd_values_on_order_pages_as_the_secretary(db):
     session = await actions.do_login("sekretar", PASSWORD, "127.0.0.1")
     before = await AuditEvent.count().run()
     problems = []
-    async with client() as c:
+    async with client(pooled=True) as c:  # only requests inside: the app keeps its pool
         c.cookies.set("ezh_session", session)
         token = csrf_from((await c.get("/home")).text)
         for value in fuzz.NASTY:
