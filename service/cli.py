@@ -316,6 +316,12 @@ async def _ready_db(require_current: bool = True) -> None:
                 "Выполните: ezh migrate")
 
 
+# An idle keep-alive connection stays open longer than nginx keeps its upstream connections (60 s)
+# and than a teacher thinks between two clicks: with uvicorn's 5 s, a request sent as the server
+# closed the idle connection was lost (nginx does not resend a POST; the browser got a 502).
+KEEP_ALIVE_SECONDS = 75
+
+
 def cmd_serve(args, settings) -> int:
     import uvicorn
 
@@ -328,7 +334,7 @@ def cmd_serve(args, settings) -> int:
     print(f"ЭЖ работает: http://{host}:{port}  (остановить: Ctrl+C)", flush=True)
     uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers,
                 loop="uvloop", http="httptools", log_level="warning", proxy_headers=False,
-                server_header=False)
+                server_header=False, timeout_keep_alive=KEEP_ALIVE_SECONDS)
     return 0
 
 
