@@ -75,6 +75,7 @@ class School:
     seen: dict[tuple[str, str], object] = field(default_factory=dict)
     # «Фамилия Имя» of pupils a role must never find on any page it gets (names a leak would show)
     unseen: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    api_keys: dict[str, str] = field(default_factory=dict)  # login → a read-only API key of its account
 
     def pick(self, kind: str, role: str, which: str):
         if which == "seen":
@@ -103,6 +104,10 @@ async def build(today: date) -> tuple[School, dict[str, str]]:
         s.person[login] = s.viewers[login].person_id
         s.account[login] = s.viewers[login].user_id
     await _pick(s)
+    from service.accounts.actions import do_issue_api_token
+
+    for login in tokens:  # after _pick: its «token» object is the teacher's first key
+        s.api_keys[login] = await do_issue_api_token(SYSTEM, s.account[login], "Матрица прав", 30)
     return s, tokens
 
 
