@@ -31,6 +31,7 @@ DOMAIN = Domain(
         "records.verified": "Проверка документа на странице проверки",
         "records.package_verified": "Запечатанный пакет проверен",
         "records.purged": "Удалены подробные данные журналов по истечении срока хранения",
+        "records.act_registered": "Зарегистрирован акт об уничтожении персональных данных",
     },
     menu=(MenuEntry("/archive", "Архив", ("archive.view",), position=40),),
     home_cards=(

@@ -219,12 +219,15 @@ async def do_purge(viewer: Viewer, year_id: int, *, act_number: str, chair: str,
                log=log, school=school)
     path, pdf, fingerprint = await _write_act(doc, f"{stem}.pdf")
     code = (await issue.unused_codes(1))[0]
+    title = f"Акт № {number} об уничтожении персональных данных: журналы {p.year['name']}"[:200]
+    digest = hashlib.sha256(pdf).hexdigest()
     async with atomic():
-        await IssuedDocument.insert(IssuedDocument(
-            kind=ACT, short_code=code, year=year_id, version=1,
-            title=f"Акт № {number} об уничтожении персональных данных: журналы {p.year['name']}"[:200],
-            sha256=hashlib.sha256(pdf).hexdigest(), file=str(path.relative_to(issue.archive_dir())), size=len(pdf),
-            certificate=fingerprint, issued_at=now, issued_by=viewer.person_id)).run()
+        act = (await IssuedDocument.insert(IssuedDocument(
+            kind=ACT, short_code=code, year=year_id, version=1, title=title,
+            sha256=digest, file=str(path.relative_to(issue.archive_dir())), size=len(pdf),
+            certificate=fingerprint, issued_at=now, issued_by=viewer.person_id)).returning(IssuedDocument.id).run())
+        await record(viewer.actor, "records.act_registered", "issued_document", act[0]["id"],
+                     new={"title": title, "short_code": code, "sha256": digest, "purge_audit_row": seq})
     return {"plan": again, "act": path, "removed": True, "files": gone}
 
 

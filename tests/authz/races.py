@@ -149,4 +149,5 @@ NOT_RACED: dict[str, str] = {
     "records.verified": FREE + " (a check of a document: nothing changes)",
     "records.package_verified": FREE + " (a check of a package: the register keeps the last)",
     "records.purged": "ezh archive purge, a command run by one administrator, under the year's row lock",
+    "records.act_registered": "the purge's own act, once per purge that removed rows (after records.purged)",
 }

@@ -135,6 +135,9 @@ async def test_a_sealed_year_is_purged_after_five_years_with_its_act(db, school_
     audit = await AuditEvent.select().where(AuditEvent.action == "records.purged").run()
     assert len(audit) == 1 and json.loads(audit[0]["old"])["rows"]["grade"] == 2
     act = await IssuedDocument.select().where(IssuedDocument.kind == purge.ACT).first().run()
+    registered = await AuditEvent.select().where(AuditEvent.action == "records.act_registered").run()
+    assert len(registered) == 1 and registered[0]["object_id"] == str(act["id"])
+    assert json.loads(registered[0]["new"])["sha256"] == act["sha256"]  # the act's file, as registered
     assert (await verify.by_file(done["act"].read_bytes())).status == "valid" and act["title"].startswith("Акт № 7")
     text = _text(done["act"])
     assert "уничтожении персональных данных" in text.lower() and "журнала аудита №" in text
