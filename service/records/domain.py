@@ -27,6 +27,8 @@ DOMAIN = Domain(
         "records.transcripts_issued": "Выданы выписки успеваемости",
         "records.year_sealed": "Учебный год запечатан",
         "records.year_reopened": "Запечатанный учебный год открыт для исправления",
+        "records.year_closed_for_seal": "Открытый для исправления год закрыт на время запечатывания",
+        "records.year_reopened_after_failed_seal": "Запечатывание не удалось: год снова открыт для исправления",
         "records.signature_attached": "Приложена квалифицированная подпись",
         "records.verified": "Проверка документа на странице проверки",
         "records.package_verified": "Запечатанный пакет проверен",

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from service.accounts.viewer import Viewer
-from service.audit.log import record
+from service.audit.log import Actor, record
 from service.db import atomic, is_postgres
 from service.errors import NotFound, Refused
 from service.journal.final_queries import missing_finals
@@ -66,20 +66,27 @@ class Sealed:
 
 
 @asynccontextmanager
-async def _closed_while_sealing(year: dict):
+async def _closed_while_sealing(actor: Actor, year: dict):
     """A year reopened for corrections is closed while its new version is built, so that no
-    correction lands after the package was read; if the seal fails it is open again as it was."""
+    correction lands after the package was read; if the seal fails it is open again as it was.
+    Both are audited steps of their own (the seal's row comes only if the seal succeeds)."""
     if year["closed_at"] is not None:
         yield
         return
+    closed_at = datetime.now(get_settings().tz)
     async with atomic():
-        await AcademicYear.update({AcademicYear.closed_at: datetime.now(get_settings().tz)}).where(
+        await AcademicYear.update({AcademicYear.closed_at: closed_at}).where(
             (AcademicYear.id == year["id"]) & AcademicYear.closed_at.is_null()).run()
+        await record(actor, "records.year_closed_for_seal", "academic_year", year["id"],
+                     old={"closed_at": None}, new={"closed_at": closed_at.isoformat()})
     try:
         yield
     except BaseException:
         async with atomic():
             await AcademicYear.update({AcademicYear.closed_at: None}).where(AcademicYear.id == year["id"]).run()
+            await record(actor, "records.year_reopened_after_failed_seal", "academic_year", year["id"],
+                         old={"closed_at": closed_at.isoformat()}, new={"closed_at": None},
+                         reason="запечатывание не удалось: год снова открыт для исправления, как был")
         raise
 
 
@@ -241,7 +248,7 @@ async def do_seal_year(viewer: Viewer, year_id: int, *, out_dir: Path | None = N
         raise Refused(f"В {year['name']} учебном году нет классов — запечатывать нечего", field="year")
     with issue.alone(root, ".seal.lock", "Учебный год уже запечатывается (другим пользователем или командой): "
                                          "дождитесь окончания. Ничего не изменено."):
-        async with _closed_while_sealing(year):
+        async with _closed_while_sealing(viewer.actor, year):
             now = now or datetime.now(settings.tz)
             version = last["version"] + 1 if last else 1
             meta = package.SealMeta(

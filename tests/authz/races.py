@@ -149,5 +149,7 @@ NOT_RACED: dict[str, str] = {
     "records.verified": FREE + " (a check of a document: nothing changes)",
     "records.package_verified": FREE + " (a check of a package: the register keeps the last)",
     "records.purged": "ezh archive purge, a command run by one administrator, under the year's row lock",
+    "records.year_closed_for_seal": "inside the seal, which runs alone on the server (a lock file); only a reopened year",
+    "records.year_reopened_after_failed_seal": "the same seal's own undo, once, when that seal failed",
     "records.act_registered": "the purge's own act, once per purge that removed rows (after records.purged)",
 }

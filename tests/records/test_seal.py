@@ -177,6 +177,11 @@ async def test_a_reopened_year_is_closed_while_resealed_and_open_again_if_that_f
     assert seen["closed"] is not None
     assert (await _rows("SELECT closed_at FROM academic_year WHERE id = {}", year["id"]))[0]["closed_at"] is None
     assert [r["version"] for r in await seal.register(year["id"])] == [1]
+    # both steps are in the audit log, in order, each naming the year (nothing silent)
+    steps = [r["action"] for r in await AuditEvent.select(AuditEvent.action).where(
+        AuditEvent.object_id == str(year["id"])).order_by(AuditEvent.seq).run()]
+    assert steps[-3:] == ["records.year_reopened", "records.year_closed_for_seal",
+                          "records.year_reopened_after_failed_seal"]
 
 
 async def test_sealing_is_refused_with_the_reason_and_nothing_written(db, school_seal, tmp_path):
