@@ -55,11 +55,21 @@ async def seal_state() -> dict:
         return {"ok": False, "message": str(exc)}
 
 
-async def archive_page(viewer: Viewer) -> dict:
+async def archive_page(viewer: Viewer, code: str | None = None) -> dict:
+    """The archive page's data; with ``code`` (a document's short code, as printed) the list of
+    documents holds that document only (if the viewer may see it), not the latest ones."""
     where, args = _scope(viewer)
+    if code is not None:
+        where, args = f"d.short_code = {{}} AND {where}", [code, *args]
     docs = await Lesson.raw(_DOCS_SQL % (where, RECENT), *args).run()
     for d in docs:
         d["code"] = rules.shown_code(d["short_code"])
+    if docs and viewer.can("archive.view"):
+        from service.records.signatures import listed_for_documents
+
+        signed = await listed_for_documents([d["id"] for d in docs])
+        for d in docs:
+            d["attached"] = signed.get(d["id"], [])
     years = await Lesson.raw("SELECT id, name, is_current, closed_at FROM academic_year ORDER BY starts_on DESC").run()
     periods = await Lesson.raw("SELECT id, year, name, grade_from, grade_to FROM study_period "
                                "ORDER BY starts_on, grade_from").run()
@@ -90,6 +100,7 @@ async def archive_page(viewer: Viewer) -> dict:
             "night_check": night_check() if sealed else None,
             "sealable": sealable, "reopened": reopened, "latest": {s["id"] for s in latest.values()},
             "may_seal": viewer.can("records.seal"),
+            "may_attach": viewer.can("archive.view"),
             "seal": await seal_state(),
             "may_issue": viewer.can("records.issue") or viewer.can("records.issue_own")}
 

@@ -63,13 +63,22 @@ async def archive_page(request: Request) -> Response:
 
 
 async def _archive(request: Request, status: int = 200, errors: dict | None = None,
-                   typed: dict | None = None) -> Response:
-    data = await queries.archive_page(request.user)
+                   typed: dict | None = None, code: str | None = None) -> Response:
+    """The archive page; ``?code=`` (a document's short code) lists that document alone."""
+    typed = typed or {}
+    asked = code if code is not None else request.query_params.get("code", "")[:40]
+    errors = errors or {}
+    found = rules.normalise_short_code(asked) if asked else None
+    if asked and found is None:
+        errors = {**errors, "code": "Код документа — восемь знаков, как на документе, например 7KQ4-M2XD"}
+        status = 400 if status == 200 else status
+    data = await queries.archive_page(request.user, found)
     flash = request.query_params.get("issued", "") if status == 200 else ""
-    said = ({k: request.query_params.get(k, "")[:200] for k in ("sealed", "reopened", "checked", "signed")}
+    said = ({k: request.query_params.get(k, "")[:200] for k in ("sealed", "reopened", "checked", "signed",
+                                                                  "signed_doc")}
             if status == 200 else {})
-    return render(request, "records/archive.html", status_code=status, errors=errors or {},
-                  typed=typed or {}, flash=flash, said=said, **data)
+    return render(request, "records/archive.html", status_code=status, errors=errors,
+                  typed={**typed, "code": asked}, flash=flash, said=said, searched=found, **data)
 
 
 @post("/archive/transcripts", guards=[ISSUE])
@@ -158,6 +167,28 @@ async def attach_signature(request: Request, sealed_id: FromPath[int]) -> Respon
     return redirect(f"/archive?signed={sealed_id}#sealed-{sealed_id}", request)
 
 
+@post("/archive/documents/{doc_id:int}/signature", guards=[VIEW],
+      request_max_body_size=signatures.MAX_BYTES + 64 * 1024)
+async def attach_document_signature(request: Request, doc_id: FromPath[int]) -> Response:
+    """The head's qualified signature over one issued document's PDF (a detached .sig)."""
+    if not 0 < doc_id <= forms.ID_MAX:
+        raise NotFound()
+    doc = await queries.document(request.user, doc_id)
+    data = await request.form()
+    upload = data.get("file")
+    note = data.get("note") if isinstance(data.get("note"), str) else ""
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise Refused("Файл подписи: выберите файл .sig", field="file")
+        content = await upload.read(signatures.MAX_BYTES + 1)
+        await signatures.do_attach_signature(request.user, document_id=doc_id, filename=upload.filename,
+                                             data=content, note=note)
+    except Refused as exc:
+        return await _archive(request, 400, {f"sign-doc-{doc_id}": exc.message}, {f"note-doc-{doc_id}": note},
+                              code=doc["short_code"])
+    return redirect(f"/archive?code={doc['short_code']}&signed_doc=1#doc-{doc_id}", request)
+
+
 @get("/archive/signatures/{signature_id:int}", guards=[VIEW])
 async def signature_file(request: Request, signature_id: FromPath[int]) -> Response:
     row = await queries.signature(request.user, signature_id)
@@ -239,5 +270,5 @@ async def _verify(request: Request, answer: verify.Answer | None, *, code: str =
 
 
 router = Router(path="/", route_handlers=[archive_page, issue_transcripts, download, seal_year, reopen_year,
-                                          verify_sealed, attach_signature, signature_file, sealed_file, verify_page,
+                                          verify_sealed, attach_signature, attach_document_signature, signature_file, sealed_file, verify_page,
                                           verify_link, verify_upload])

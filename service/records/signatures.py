@@ -144,6 +144,20 @@ def write_atomically(target: Path, data: bytes) -> None:
     os.replace(tmp, target)
 
 
+async def listed_for_documents(document_ids: list[int]) -> dict[int, list[dict]]:
+    """The signatures attached to these issued documents, by document (one query)."""
+    if not document_ids:
+        return {}
+    marks = ", ".join("{}" for _ in document_ids)
+    rows = await Lesson.raw(
+        f"SELECT id, document, filename, sha256, size, note, attached_at FROM attached_signature "
+        f"WHERE document IN ({marks}) ORDER BY attached_at, id", *document_ids).run()
+    out: dict[int, list[dict]] = {}
+    for r in rows:
+        out.setdefault(r["document"], []).append(r)
+    return out
+
+
 async def listed(sealed_ids: list[int]) -> dict[int, list[dict]]:
     """The signatures attached to these packages, by package (one query)."""
     if not sealed_ids:

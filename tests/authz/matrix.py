@@ -493,6 +493,7 @@ RECORDS = [
     Row("POST", "/archive/years/{sealed_id:int}/reopen", ("sealed",), needs="records.seal"),
     Row("POST", "/archive/years/{sealed_id:int}/verify", ("sealed",), needs="archive.view"),
     Row("POST", "/archive/years/{sealed_id:int}/signature", ("sealed",), needs="archive.view"),
+    Row("POST", "/archive/documents/{doc_id:int}/signature", ("document",), needs="archive.view"),
     Row("GET", "/archive/signatures/{signature_id:int}", ("signature",), needs="archive.view"),
     Row("GET", "/archive/years/{sealed_id:int}/{what:str}", ("sealed", "what"), needs="archive.view"),
     Row("POST", "/verify", public=True, ok=frozenset({400}), why="no file: refused on the form"),

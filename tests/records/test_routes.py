@@ -109,3 +109,46 @@ def routes_deputy():
     return Viewer(1, "zavuch", None, "Завуч", ("deputy",), PERMISSION_CODES)
 
 
+
+
+async def test_the_archivist_finds_a_document_by_code_and_attaches_the_head_s_signature(db, seal, tmp_path):
+    """Issue 12 item 2 on the page: a transcript found by its printed code (however it is typed)
+    gets the head's detached .sig over its PDF; the signature is listed with the document,
+    downloadable, and audited. A signature over another file or garbage is refused in Russian,
+    on the document's own form, with nothing stored; a code of the wrong shape is named."""
+    from service.audit.tables import AuditEvent
+    from service.records.tables import AttachedSignature
+    from tests.records.test_seal import _head_signature
+
+    await demo_school("S", 2026)
+    year, cls = await last_year_class()
+    await issue.do_issue_transcripts(routes_deputy(), year["id"], class_ids=[cls["id"]])
+    doc = await IssuedDocument.select().order_by(IssuedDocument.id).first().run()
+    pdf = (tmp_path / "archive" / doc["file"]).read_bytes()
+    typed = rules.shown_code(doc["short_code"]).lower().replace("-", " ")  # as read off the paper
+    async with client() as c:
+        await sign_in(c, "arhivist", DEMO_PASSWORD)
+        page = await c.get("/archive", params={"code": typed})
+        assert page.status_code == 200 and page.text.count('id="doc-') == 1 and f'id="doc-{doc["id"]}"' in page.text
+        bad = await c.get("/archive", params={"code": "12"})
+        assert bad.status_code == 400 and "Код документа — восемь знаков" in bad.text
+        form = csrf_from(page.text)
+
+        async def attach(name: str, data: bytes):
+            return await c.post(f"/archive/documents/{doc['id']}/signature", data={"_csrf_token": form, "note": "директор"},
+                                files={"file": (name, data, "application/pkcs7-signature")})
+
+        wrong = await attach("x.sig", _head_signature(tmp_path, b"another file"))
+        assert wrong.status_code == 400 and "не над файлом" in wrong.text and f'id="doc-{doc["id"]}"' in wrong.text
+        assert (await attach("x.sig", b"\x30\x03garbage")).status_code == 400
+        assert await AttachedSignature.count().run() == 0
+        done = await attach("vypiska.pdf.sig", _head_signature(tmp_path, pdf))
+        assert done.status_code in (302, 303) and f"#doc-{doc['id']}" in done.headers["location"]
+        listed = await c.get(done.headers["location"])
+        assert "Подпись приложена и сохранена вместе с документом" in listed.text and "vypiska.pdf.sig" in listed.text
+        row = await AttachedSignature.select().first().run()
+        assert row["document"] == doc["id"]
+        got = await c.get(f"/archive/signatures/{row['id']}")
+        assert got.status_code == 200 and got.content == (tmp_path / "archive" / row["file"]).read_bytes()
+    audit = await AuditEvent.select().where(AuditEvent.action == "records.signature_attached").run()
+    assert len(audit) == 1 and audit[0]["object_type"] == "issued_document" and audit[0]["object_id"] == str(doc["id"])
