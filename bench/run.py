@@ -30,6 +30,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "journal_saves": ("journal-saves.md", [], ["--seconds", "2", "--connections", "4"]),
     "reports": ("reports.md", [], ["--size", "S", "--repeat", "1"]),
     "archive": ("archive.md", [], ["--size", "S"]),
+    "backup": ("backup.md", [], []),
     # last: it gathers every bench's figures into bench/results/<date>.json and latest.json
     "load": ("load.md", [], ["--size", "S", "--seconds", "10", "--wrk-seconds", "2", "--teachers", "20",
                              "--families", "50"]),
