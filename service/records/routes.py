@@ -149,10 +149,9 @@ async def verify_sealed(request: Request, sealed_id: FromPath[int]) -> Response:
     return redirect(f"/archive?checked={quote(done['name'])}#years", request)
 
 
-@post("/archive/years/{sealed_id:int}/signature", guards=[VIEW], request_max_body_size=signatures.MAX_BYTES + 64 * 1024)
-async def attach_signature(request: Request, sealed_id: FromPath[int]) -> Response:
-    """The head's qualified signature (a detached .sig made with the school's own tools)."""
-    await queries.sealed(request.user, sealed_id)
+async def _attach(request: Request, **target: int) -> tuple[str, Refused | None]:
+    """The upload of a head's signature form, attached to ``target`` (``sealed_id`` or
+    ``document_id``): the note typed, and the refusal if there was one."""
     data = await request.form()
     upload = data.get("file")
     note = data.get("note") if isinstance(data.get("note"), str) else ""
@@ -160,10 +159,20 @@ async def attach_signature(request: Request, sealed_id: FromPath[int]) -> Respon
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise Refused("Файл подписи: выберите файл .sig", field="file")
         content = await upload.read(signatures.MAX_BYTES + 1)
-        await signatures.do_attach_signature(request.user, sealed_id=sealed_id, filename=upload.filename,
-                                             data=content, note=note)
+        await signatures.do_attach_signature(request.user, filename=upload.filename, data=content, note=note,
+                                             **target)
     except Refused as exc:
-        return await _archive(request, 400, {f"sign-{sealed_id}": exc.message}, {f"note-{sealed_id}": note})
+        return note, exc
+    return note, None
+
+
+@post("/archive/years/{sealed_id:int}/signature", guards=[VIEW], request_max_body_size=signatures.MAX_BYTES + 64 * 1024)
+async def attach_signature(request: Request, sealed_id: FromPath[int]) -> Response:
+    """The head's qualified signature (a detached .sig made with the school's own tools)."""
+    await queries.sealed(request.user, sealed_id)
+    note, refused = await _attach(request, sealed_id=sealed_id)
+    if refused:
+        return await _archive(request, 400, {f"sign-{sealed_id}": refused.message}, {f"note-{sealed_id}": note})
     return redirect(f"/archive?signed={sealed_id}#sealed-{sealed_id}", request)
 
 
@@ -174,17 +183,9 @@ async def attach_document_signature(request: Request, doc_id: FromPath[int]) -> 
     if not 0 < doc_id <= forms.ID_MAX:
         raise NotFound()
     doc = await queries.document(request.user, doc_id)
-    data = await request.form()
-    upload = data.get("file")
-    note = data.get("note") if isinstance(data.get("note"), str) else ""
-    try:
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise Refused("Файл подписи: выберите файл .sig", field="file")
-        content = await upload.read(signatures.MAX_BYTES + 1)
-        await signatures.do_attach_signature(request.user, document_id=doc_id, filename=upload.filename,
-                                             data=content, note=note)
-    except Refused as exc:
-        return await _archive(request, 400, {f"sign-doc-{doc_id}": exc.message}, {f"note-doc-{doc_id}": note},
+    note, refused = await _attach(request, document_id=doc_id)
+    if refused:
+        return await _archive(request, 400, {f"sign-doc-{doc_id}": refused.message}, {f"note-doc-{doc_id}": note},
                               code=doc["short_code"])
     return redirect(f"/archive?code={doc['short_code']}&signed_doc=1#doc-{doc_id}", request)
 

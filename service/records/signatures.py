@@ -146,27 +146,22 @@ def write_atomically(target: Path, data: bytes) -> None:
 
 async def listed_for_documents(document_ids: list[int]) -> dict[int, list[dict]]:
     """The signatures attached to these issued documents, by document (one query)."""
-    if not document_ids:
-        return {}
-    marks = ", ".join("{}" for _ in document_ids)
-    rows = await Lesson.raw(
-        f"SELECT id, document, filename, sha256, size, note, attached_at FROM attached_signature "
-        f"WHERE document IN ({marks}) ORDER BY attached_at, id", *document_ids).run()
-    out: dict[int, list[dict]] = {}
-    for r in rows:
-        out.setdefault(r["document"], []).append(r)
-    return out
+    return await _listed("document", document_ids)
 
 
 async def listed(sealed_ids: list[int]) -> dict[int, list[dict]]:
     """The signatures attached to these packages, by package (one query)."""
-    if not sealed_ids:
+    return await _listed("sealed_year", sealed_ids)
+
+
+async def _listed(column: str, ids: list[int]) -> dict[int, list[dict]]:
+    if not ids:
         return {}
-    marks = ", ".join("{}" for _ in sealed_ids)
+    marks = ", ".join("{}" for _ in ids)
     rows = await Lesson.raw(
-        f"SELECT id, sealed_year, filename, sha256, size, note, attached_at FROM attached_signature "
-        f"WHERE sealed_year IN ({marks}) ORDER BY attached_at, id", *sealed_ids).run()
+        f"SELECT id, {column}, filename, sha256, size, note, attached_at FROM attached_signature "
+        f"WHERE {column} IN ({marks}) ORDER BY attached_at, id", *ids).run()
     out: dict[int, list[dict]] = {}
     for r in rows:
-        out.setdefault(r["sealed_year"], []).append(r)
+        out.setdefault(r[column], []).append(r)
     return out
