@@ -286,7 +286,10 @@ async def test_two_administrators_blocking_each_other_leave_one(pg_school):
     form = {"active": "0", "reason": "Ушёл из школы"}
     answers = await pg_school.run(("admin", f"/admin/users/{second}/active", form),
                                   ("admin2", f"/admin/users/{first}/active", form))
-    assert answers == [303, 400], answers  # the second: «… последнего администратора …»
+    # the second is refused («… последнего администратора …», 400) — or, when the first blocked
+    # its account before its request was read, sent to the sign-in page (303): either way
+    # exactly one administrator stays and one block is audited
+    assert answers[0] == 303 and answers[1] in (303, 400), answers
     active = await one("SELECT COUNT(*) AS n FROM account a JOIN account_role r ON r.account = a.id "
                        "JOIN role o ON o.id = r.role WHERE o.code = 'admin' AND a.is_active = {}", True)
     assert active == 1
