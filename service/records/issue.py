@@ -147,14 +147,17 @@ async def _current_versions(year_id: int, period_id: int | None, students: list[
     return {r["student"]: r for r in rows}
 
 
-async def unused_codes(n: int) -> list[str]:
+async def unused_codes(n: int, taken: set[str] = frozenset()) -> list[str]:
+    """``n`` new short codes, none in the register nor in ``taken`` (chosen earlier in a batch)."""
     codes: set[str] = set()
     while len(codes) < n:
-        want = [rules.new_short_code() for _ in range(n - len(codes))]
+        want = [c for c in (rules.new_short_code() for _ in range(n - len(codes))) if c not in taken]
+        if not want:
+            continue
         marks = ", ".join("{}" for _ in want)
-        taken = {r["short_code"] for r in await Lesson.raw(
+        used = {r["short_code"] for r in await Lesson.raw(
             f"SELECT short_code FROM issued_document WHERE short_code IN ({marks})", *want).run()}
-        codes.update(c for c in want if c not in taken)
+        codes.update(c for c in want if c not in used)
     return sorted(codes)
 
 
@@ -177,53 +180,21 @@ async def do_issue_transcripts(viewer: Viewer, year_id: int, *, period_id: int |
     except keys.KeyStoreError as exc:
         raise Refused(str(exc)) from None
     fingerprint = identity.certificate.fingerprint(hashes.SHA256()).hex()
-    pupils: list[export.Pupil] = []
     result = Issued()
-    moved_out: list[tuple[int, str]] = []
-    for c in classes:
-        try:
-            made, skipped, moved = await export.class_transcripts(year, c["id"], period, today, students)
-        except export.ExportError as exc:
-            if len(classes) == 1:
-                raise Refused(str(exc), field="period") from None
-            continue  # a period of other grades (quarters vs halves): not this class's
-        pupils += made
-        result.skipped += [f"{n} ({c['name']})" for n in skipped]
-        moved_out += moved
-    issued_to = {p.student for p in pupils}
-    result.moved = [text for student, text in moved_out if student not in issued_to]
-    if not pupils:
-        raise Refused("Выписки не выпущены: ни у одного ученика нет итоговых отметок за "
-                      + (period["name"] if period else "этот учебный год")
-                      + (". Без отметок: " + ", ".join(result.skipped[:20]) if result.skipped else "")
-                      + (". Переведены в другой класс (выписку выпускает их новый класс): "
-                         + ", ".join(result.moved[:20]) if result.moved else ""))
     root = archive_dir()
+    loop = asyncio.get_running_loop()
     with alone(root):
-        current = await _current_versions(year_id, period_id, [p.student for p in pupils])
-        codes = await unused_codes(len(pupils))
-        base = verify_base()
-        folder = Path("documents") / rules.file_stem(year["name"].replace("/", "-"))
         tmp = Path(tempfile.mkdtemp(prefix=".issue-", dir=root))
-        jobs, plan = [], []
-        for pupil, code in zip(pupils, codes, strict=True):
-            old = current.get(pupil.student)
-            version = old["version"] + 1 if old else 1
-            content = export.content_digest(pupil.doc)
-            pupil.doc["document"] = {
-                "id": f"{year['name']}/{code}", "short_code": rules.shown_code(code), "version": version,
-                "issued_at": now.isoformat(timespec="seconds"), "verify_url": f"{base}/v/{code}",
-                "supersedes": rules.shown_code(old["short_code"]) if old else None}
-            what = f"p{period['number']}" if period else "god"
-            name = rules.file_stem(pupil.doc["student"]["surname"], pupil.doc["student"]["name"], what,
-                                   f"v{version}", code)
-            relative = folder / rules.file_stem(pupil.class_name) / f"{name}.pdf"
-            jobs.append((pupil.doc, str(tmp / relative)))
-            plan.append((pupil, code, version, relative, old, content))
         try:
-            written = await asyncio.get_running_loop().run_in_executor(
-                None, lambda: batch.seal_many(jobs, seal_dir(), seal_passphrase_file(),
-                                              progress=(lambda n: progress(n, len(jobs))) if progress else None))
+            # each class's documents go to the workers as soon as they are made: the cores render
+            # while the next classes are read (their versions and codes are decided here first,
+            # since they are printed on the documents)
+            stream = batch.Stream(seal_dir(), seal_passphrase_file(), progress=progress)
+            try:
+                plan = await _prepare(stream, tmp, year, period, classes, today, now, students, result)
+                written = await loop.run_in_executor(None, stream.finish)
+            finally:  # off the event loop: a worker still rendering is waited for
+                await loop.run_in_executor(None, stream.close)
             moved: list[Path] = []
             try:
                 for _, _, _, relative, _, _ in plan:
@@ -245,23 +216,89 @@ async def do_issue_transcripts(viewer: Viewer, year_id: int, *, period_id: int |
     return result
 
 
+async def _prepare(stream, tmp: Path, year: dict, period: dict | None, classes: list[dict], today: date,
+                   now: datetime, students: set[int] | None, result: Issued) -> list[tuple]:
+    """Export the classes one by one and hand each one's documents to ``stream``; the plan of
+    what is issued (pupil, code, version, file, the version it supersedes, content digest).
+    Nobody with finals: refused before anything is rendered."""
+    plan: list[tuple] = []
+    taken: set[str] = set()
+    moved_out: list[tuple[int, str]] = []
+    base = verify_base()
+    folder = Path("documents") / rules.file_stem(year["name"].replace("/", "-"))
+    what = f"p{period['number']}" if period else "god"
+    for c in classes:
+        try:
+            pupils, skipped, moved = await export.class_transcripts(year, c["id"], period, today, students)
+        except export.ExportError as exc:
+            if len(classes) == 1:
+                raise Refused(str(exc), field="period") from None
+            continue  # a period of other grades (quarters vs halves): not this class's
+        result.skipped += [f"{n} ({c['name']})" for n in skipped]
+        moved_out += moved
+        if not pupils:
+            continue
+        current = await _current_versions(year["id"], period["id"] if period else None, [p.student for p in pupils])
+        codes = await unused_codes(len(pupils), taken)
+        taken.update(codes)
+        jobs = []
+        for pupil, code in zip(pupils, codes, strict=True):
+            old = current.get(pupil.student)
+            version = old["version"] + 1 if old else 1
+            content = export.content_digest(pupil.doc)
+            pupil.doc["document"] = {
+                "id": f"{year['name']}/{code}", "short_code": rules.shown_code(code), "version": version,
+                "issued_at": now.isoformat(timespec="seconds"), "verify_url": f"{base}/v/{code}",
+                "supersedes": rules.shown_code(old["short_code"]) if old else None}
+            name = rules.file_stem(pupil.doc["student"]["surname"], pupil.doc["student"]["name"], what,
+                                   f"v{version}", code)
+            relative = folder / rules.file_stem(pupil.class_name) / f"{name}.pdf"
+            jobs.append((pupil.doc, str(tmp / relative)))
+            plan.append((pupil, code, version, relative, old, content))
+        stream.add(jobs)
+    issued_to = {p.student for p, *_ in plan}
+    result.moved = [text for student, text in moved_out if student not in issued_to]
+    if not plan:
+        raise Refused("Выписки не выпущены: ни у одного ученика нет итоговых отметок за "
+                      + (period["name"] if period else "этот учебный год")
+                      + (". Без отметок: " + ", ".join(result.skipped[:20]) if result.skipped else "")
+                      + (". Переведены в другой класс (выписку выпускает их новый класс): "
+                         + ", ".join(result.moved[:20]) if result.moved else ""))
+    return plan
+
+
+# rows of the register written by one statement (PostgreSQL takes at most 32,767 parameters)
+REGISTER_ROWS = 500
+
+
 async def _register(viewer: Viewer, year: dict, period: dict | None, plan: list, written: list,
                     fingerprint: str, now: datetime) -> list[dict]:
-    out = []
+    """The batch in the register, its superseded versions marked, one audit row: one
+    transaction, a statement per ``REGISTER_ROWS`` documents."""
+    rows = [IssuedDocument(
+        kind=KIND, short_code=code, year=year["id"], period=period["id"] if period else None,
+        student=pupil.student, school_class=pupil.class_id, version=version, title=_title(pupil.doc),
+        sha256=w.sha256, content_sha256=content, file=str(relative), size=w.size, certificate=fingerprint,
+        issued_at=now, issued_by=viewer.person_id)
+        for (pupil, code, version, relative, _old, content), w in zip(plan, written, strict=True)]
     async with atomic():
-        for (pupil, code, version, relative, old, content), w in zip(plan, written, strict=True):
-            row = (await IssuedDocument.insert(IssuedDocument(
-                kind=KIND, short_code=code, year=year["id"], period=period["id"] if period else None,
-                student=pupil.student, school_class=pupil.class_id, version=version, title=_title(pupil.doc),
-                sha256=w.sha256, content_sha256=content, file=str(relative), size=w.size, certificate=fingerprint, issued_at=now,
-                issued_by=viewer.person_id)).returning(IssuedDocument.id).run())[0]["id"]
-            if old:
-                await IssuedDocument.update({IssuedDocument.superseded_at: now, IssuedDocument.superseded_by: row}).where(
-                    IssuedDocument.id == old["id"]).run()
-            out.append({"id": row, "short_code": code, "student": pupil.student, "file": str(relative),
-                        "version": version, "title": _title(pupil.doc), "class": pupil.class_name})
+        ids: dict[str, int] = {}
+        for i in range(0, len(rows), REGISTER_ROWS):
+            for r in await IssuedDocument.insert(*rows[i:i + REGISTER_ROWS]).returning(
+                    IssuedDocument.id, IssuedDocument.short_code).run():
+                ids[r["short_code"]] = r["id"]
+        replaced = [(old["id"], ids[code]) for _, code, _, _, old, _ in plan if old]
+        for i in range(0, len(replaced), REGISTER_ROWS):
+            part = replaced[i:i + REGISTER_ROWS]
+            cases = " ".join("WHEN {} THEN CAST({} AS INTEGER)" for _ in part)
+            marks = ", ".join("{}" for _ in part)
+            await IssuedDocument.raw(
+                f"UPDATE issued_document SET superseded_at = {{}}, superseded_by = CASE id {cases} END "
+                f"WHERE id IN ({marks})", now, *[x for pair in part for x in pair], *[old for old, _ in part]).run()
         classes = sorted({p.class_name for p, *_ in plan})
         await record(viewer.actor, "records.transcripts_issued", "year", year["id"],
-                     new={"period": period["name"] if period else "год", "classes": classes, "count": len(out),
-                          "versions_after_correction": sum(1 for *_, old, _ in plan if old)})
-    return out
+                     new={"period": period["name"] if period else "год", "classes": classes, "count": len(rows),
+                          "versions_after_correction": len(replaced)})
+    return [{"id": ids[code], "short_code": code, "student": pupil.student, "file": str(relative),
+             "version": version, "title": _title(pupil.doc), "class": pupil.class_name}
+            for pupil, code, version, relative, _old, _content in plan]
