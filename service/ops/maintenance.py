@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from backups.state import RunRecord, last_run, record_run, runs
+from service import locks
 from service.ops import rules
 from service.web.middleware import clear_maintenance, set_maintenance
 
@@ -83,19 +84,8 @@ def maintenance_lock(var_dir: Path) -> Iterator[None]:
 
 
 def is_running(var_dir: Path) -> bool:
-    """Whether a run holds the lock. Read-only, so the service's own account may ask about a
-    lock file root made: a shared lock is refused only while the run's exclusive one is held."""
-    try:
-        fd = os.open(var_dir / LOCK_FILE, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    """Whether a run holds the lock."""
+    return locks.held(var_dir / LOCK_FILE)
 
 
 def expected_seconds(state_dir: Path, step: Step) -> float:

@@ -6,6 +6,7 @@ head: any class, a grade level, the school), the documents issued, the sealed ye
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from urllib.parse import quote
@@ -18,7 +19,7 @@ from litestar.response import File
 
 from service import forms
 from service.errors import NotFound, Refused
-from service.records import queries, rules, seal, signatures, verify
+from service.records import jobs, queries, rules, seal, signatures, verify
 from service.records.issue import archive_dir, do_issue_transcripts
 from service.web import error_page, redirect, render, requires
 from service.web.errors import EXCEPTION_HANDLERS
@@ -78,7 +79,8 @@ async def _archive(request: Request, status: int = 200, errors: dict | None = No
                                                                   "signed_doc")}
             if status == 200 else {})
     return render(request, "records/archive.html", status_code=status, errors=errors,
-                  typed={**typed, "code": asked}, flash=flash, said=said, searched=found, **data)
+                  typed={**typed, "code": asked}, flash=flash, said=said, searched=found,
+                  jobs=await asyncio.to_thread(jobs.recent, request.user), **data)
 
 
 @post("/archive/transcripts", guards=[ISSUE])
@@ -90,14 +92,24 @@ async def issue_transcripts(request: Request) -> Response:
         if v["year"] is None:
             raise Refused("Учебный год: выберите год", field="year")
         class_ids = [v["class"]] if v["class"] is not None else None
-        done = await do_issue_transcripts(request.user, v["year"], period_id=v["period"], class_ids=class_ids)
+        finished, done = await jobs.run(
+            "issue", "Выпуск выписок успеваемости", request.user,
+            lambda say: do_issue_transcripts(request.user, v["year"], period_id=v["period"], class_ids=class_ids,
+                                             progress=lambda n, total: say(f"готово {n} из {total}")),
+            lambda issued: f"Выпущено выписок: {issued.count}.{_left_out(issued)}")
     except Refused as exc:
         return await _archive(request, 400, forms.errors(exc) or {"issue": exc.message}, typed)
+    if not finished:
+        return redirect("/archive#jobs", request)
+    return redirect(f"/archive?issued={done.count}{quote(_left_out(done))}#issued", request)
+
+
+def _left_out(done) -> str:
     skipped = f" Без итоговых отметок (не выпущены): {len(done.skipped)}." if done.skipped else ""
     if done.moved:
         # a count, not names: the address goes to the access log
         skipped += f" Переведены в другой класс (выписку выпускает их новый класс): {len(done.moved)}."
-    return redirect(f"/archive?issued={done.count}{quote(skipped)}#issued", request)
+    return skipped
 
 
 @get("/archive/documents/{doc_id:int}", guards=[SEE])
@@ -123,10 +135,21 @@ async def seal_year(request: Request) -> Response:
         v = forms.parse(SEAL_FORM, data)
         if v["year"] is None:
             raise Refused("Учебный год: выберите год", field="year")
-        done = await seal.do_seal_year(request.user, v["year"])
+        finished, done = await jobs.run(
+            "seal", "Запечатывание учебного года", request.user,
+            lambda say: seal.do_seal_year(request.user, v["year"], progress=say),
+            lambda sealed: f"Пакет {sealed.name} запечатан и проверен. Скачайте паспорт архива и распечатайте его.")
     except Refused as exc:
         return await _archive(request, 400, {"seal": exc.message}, typed)
+    if not finished:
+        return redirect("/archive#jobs", request)
     return redirect(f"/archive?sealed={quote(done.name)}#years", request)
+
+
+@get("/archive/jobs", guards=[SEE])
+async def archive_jobs(request: Request) -> Response:
+    """The long jobs' state, for the archive page to refresh while one runs (htmx)."""
+    return render(request, "records/_jobs.html", jobs=await asyncio.to_thread(jobs.recent, request.user))
 
 
 @post("/archive/years/{sealed_id:int}/reopen", guards=[SEAL])
@@ -270,6 +293,6 @@ async def _verify(request: Request, answer: verify.Answer | None, *, code: str =
                   code=code[:40], error=error, throttled=throttled)
 
 
-router = Router(path="/", route_handlers=[archive_page, issue_transcripts, download, seal_year, reopen_year,
+router = Router(path="/", route_handlers=[archive_page, archive_jobs, issue_transcripts, download, seal_year, reopen_year,
                                           verify_sealed, attach_signature, attach_document_signature, signature_file, sealed_file, verify_page,
                                           verify_link, verify_upload])

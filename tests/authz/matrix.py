@@ -484,6 +484,7 @@ REPORTS = [
 
 RECORDS = [
     Row("GET", "/archive", needs=SEE_ARCHIVE),
+    Row("GET", "/archive/jobs", needs=SEE_ARCHIVE),
     Row("POST", "/archive/transcripts", more=("class",), who={"deputy": ALL, "admin": ALL, "class_teacher": OWN},
         body=lambda v: {"year": v.own("year"), "class": v["class"], "period": v["quarter"]},
             needs=ISSUE_TRANSCRIPTS),
