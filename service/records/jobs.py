@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -93,12 +94,18 @@ async def run(kind: str, title: str, viewer: Viewer, work: Callable[[Callable[[s
              "stage": "", "state": "running", "message": ""}
     await asyncio.to_thread(_write, job_id, state)
     said = [0.0]
+    writing = threading.Lock()  # a late progress report never overwrites how the job ended
 
     def say(stage: str) -> None:  # from the event loop or a worker thread: a file write either way
-        now = time.monotonic()
-        if now - said[0] >= SAY_EVERY and state["state"] == "running":
-            said[0] = now
-            _write(job_id, {**state, "stage": stage})
+        with writing:
+            now = time.monotonic()
+            if now - said[0] >= SAY_EVERY and state["state"] == "running":
+                said[0] = now
+                _write(job_id, {**state, "stage": stage})
+
+    def write_end() -> None:
+        with writing:
+            _write(job_id, state)
 
     async def guarded() -> Any:
         try:
@@ -123,7 +130,7 @@ async def run(kind: str, title: str, viewer: Viewer, work: Callable[[Callable[[s
         try:
             return await guarded()
         finally:
-            await asyncio.to_thread(_write, job_id, state)
+            await asyncio.to_thread(write_end)
 
     task = asyncio.create_task(keep())
     _tasks.add(task)
