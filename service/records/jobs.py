@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import secrets
 import threading
@@ -41,6 +42,8 @@ STOPPED_AFTER = 60.0
 FOLDER = ".jobs"
 LOCKS = {"seal": ".seal.lock", "issue": ".issue.lock"}  # the actions' own locks (issue.alone)
 _tasks: set[asyncio.Task] = set()  # running jobs: kept, or the loop may drop them
+_unanswered: set[asyncio.Task] = set()  # those whose request answered before they ended
+_log = logging.getLogger("ezh")
 INTERRUPTED = ("Работа прервана: служба была остановлена или перезапущена, пока она шла. Наполовину ничего не "
                "выпущено и не запечатано — запустите её снова.")
 
@@ -137,6 +140,7 @@ async def run(kind: str, title: str, viewer: Viewer, work: Callable[[Callable[[s
     task.add_done_callback(_forget)
     done, _ = await asyncio.wait({task}, timeout=WAIT)
     if not done:
+        _unanswered.add(task)
         return False, None
     # answered by this request: the page need not show it
     await asyncio.to_thread(lambda: (_folder() / f"{job_id}.json").unlink(missing_ok=True))
@@ -145,8 +149,13 @@ async def run(kind: str, title: str, viewer: Viewer, work: Callable[[Callable[[s
 
 def _forget(task: asyncio.Task) -> None:
     _tasks.discard(task)
-    if not task.cancelled():
-        task.exception()  # retrieved: its refusal or error is on the page, not «never retrieved»
+    alone = task in _unanswered  # no request is left to raise its error where it is logged
+    _unanswered.discard(task)
+    if task.cancelled():
+        return
+    exc = task.exception()  # retrieved: a refusal is on the page, not «never retrieved»
+    if alone and exc is not None and not isinstance(exc, Refused):
+        _log.error("archive job failed after its request had answered", exc_info=exc)
 
 
 def recent(viewer: Viewer) -> list[Job]:
