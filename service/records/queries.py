@@ -7,6 +7,7 @@ from service.accounts.viewer import Viewer
 from service.errors import NotFound
 from service.records import rules
 from service.records.issue import seal_dir
+from service.school.tables import AcademicYear
 from service.timetable.tables import Lesson
 
 RECENT = 100
@@ -43,6 +44,12 @@ def _scope(viewer: Viewer) -> tuple[str, list]:
     if viewer.person_id is None:
         return "1 = 0", []
     return "c.class_teacher = {}", [viewer.person_id]
+
+
+async def year_name(year_id: int) -> str | None:
+    """A year's name («2025/2026»), not secret: shown on a job's banner."""
+    row = await AcademicYear.select(AcademicYear.name).where(AcademicYear.id == year_id).first().run()
+    return row["name"] if row else None
 
 
 async def seal_state() -> dict:

@@ -93,7 +93,7 @@ async def issue_transcripts(request: Request) -> Response:
             raise Refused("Учебный год: выберите год", field="year")
         class_ids = [v["class"]] if v["class"] is not None else None
         finished, done = await jobs.run(
-            "issue", "Выпуск выписок успеваемости", request.user,
+            "issue", f"Выпуск выписок успеваемости{await _year_named(v['year'])}", request.user,
             lambda say: do_issue_transcripts(request.user, v["year"], period_id=v["period"], class_ids=class_ids,
                                              progress=lambda n, total: say(f"готово {n} из {total}")),
             lambda issued: f"Выпущено выписок: {issued.count}.{_left_out(issued)}")
@@ -102,6 +102,12 @@ async def issue_transcripts(request: Request) -> Response:
     if not finished:
         return redirect("/archive#jobs", request)
     return redirect(f"/archive?issued={done.count}{quote(_left_out(done))}#issued", request)
+
+
+async def _year_named(year_id: int) -> str:
+    """« 2025/2026» for a job's title, so two years' jobs are told apart; the action checks the id."""
+    name = await queries.year_name(year_id)
+    return f" {name}" if name else ""
 
 
 def _left_out(done) -> str:
@@ -136,7 +142,7 @@ async def seal_year(request: Request) -> Response:
         if v["year"] is None:
             raise Refused("Учебный год: выберите год", field="year")
         finished, done = await jobs.run(
-            "seal", "Запечатывание учебного года", request.user,
+            "seal", f"Запечатывание учебного года{await _year_named(v['year'])}", request.user,
             lambda say: seal.do_seal_year(request.user, v["year"], progress=say),
             lambda sealed: f"Пакет {sealed.name} запечатан и проверен. Скачайте паспорт архива и распечатайте его.")
     except Refused as exc:

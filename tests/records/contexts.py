@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from service.accounts.rights import PERMISSION_CODES
 from service.accounts.viewer import Viewer
+from service.records.jobs import Job
 from service.records.verify import Answer
 
 DEPUTY = Viewer(3, "zavuch", 3, "Орлова Галина Петровна", ("deputy",), PERMISSION_CODES, role_names=("Завуч",))
@@ -44,11 +45,19 @@ ARCHIVE = {"documents": DOCS, "years": [{"id": 2, "name": "2025/2026", "is_curre
                 "verify_message": "tar: файл data/summary/5А.pdf изменён",
                 "reopened_at": datetime(2026, 6, 30, 9, 0, tzinfo=UTC), "reopen_reason": "Исправление отметки",
                 "passport_file": None}]}
+JOBS = [Job("a1", "seal", "Запечатывание учебного года 2025/2026", "Орлова Г. П.", 3,
+             datetime(2026, 6, 30, 15, 0, tzinfo=UTC), "сводные ведомости", "running", ""),
+        Job("a0", "issue", "Выпуск выписок успеваемости 2025/2026", "Орлова Г. П.", 3,
+            datetime(2026, 6, 30, 14, 0, tzinfo=UTC), "готово 2261 из 2261", "done", "Выпущено выписок: 2261."),
+        Job("9f", "issue", "Выпуск выписок успеваемости 2024/2025", "Орлова Г. П.", 3,
+            datetime(2026, 6, 29, 14, 0, tzinfo=UTC), "", "refused", "Учебный год 2024/2025 запечатан")]
+ARCHIVE["jobs"] = JOBS
 VALID = Answer("valid", "Документ подлинный: выдан школой и не изменялся.",
                [("Ученик", "А. М., 5А класс"), ("SHA-256 файла", "ab" * 32)])
 
 CONTEXTS = {
     "records/archive.html": (DEPUTY, ARCHIVE, "Выпустить выписки успеваемости"),
+    "records/_jobs.html": (DEPUTY, {"jobs": JOBS}, "Страницу можно закрыть: работа продолжается на сервере"),
     "records/verify.html": (None, {"answer": VALID, "code": "7KQ4-M2XD", "error": "", "throttled": False},
                             "Документ подлинный: выдан школой и не изменялся."),
 }

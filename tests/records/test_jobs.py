@@ -46,7 +46,7 @@ async def test_a_long_seal_goes_on_after_the_answer_and_the_page_says_how_it_end
         r = await post_form(c, "/archive/seal", {"year": str(year["id"])}, page="/archive")
         assert r.status_code in (302, 303) and r.headers["location"].endswith("/archive#jobs")
         running = (await c.get("/archive")).text
-        assert "Запечатывание учебного года" in running and "Идёт" in running
+        assert f"Запечатывание учебного года {year['name']}" in running and "Идёт" in running
         assert 'hx-get="/archive/jobs"' in running  # the block refreshes itself while it runs
         ended = await _followed(c)
         sealed = await SealedYear.select().where(SealedYear.year == year["id"]).first()
