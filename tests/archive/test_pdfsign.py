@@ -286,17 +286,23 @@ def test_an_rsa_3072_seal_verifies_here_and_in_pdfsig(tmp_path, pdfa):
     assert "rsaEncryption" in printed and "ecdsa" not in printed
 
 
-def test_sealing_and_checking_take_tens_of_milliseconds(pdfa, identity):
-    pdfsign.verify_pdf(pdfsign.sign_pdf(pdfa, identity), [identity.root])  # imports warmed
-    signs, checks = [], []
-    for _ in range(5):
-        t = time.perf_counter()
-        sealed = pdfsign.sign_pdf(pdfa, identity)
-        signs.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        pdfsign.verify_pdf(sealed, [identity.root])
-        checks.append(time.perf_counter() - t)
-    assert sorted(signs)[2] < 0.15 and sorted(checks)[2] < 0.15, (signs, checks)
+def test_a_seal_is_signed_once(pdfa, identity, monkeypatch):
+    """The room for the signature is reckoned from the certificates, so pyHanko does not sign
+    each document a first time only to measure the signature (a third of a batch's sealing; the
+    time itself is measured in bench/archive.py, not here)."""
+    from pyhanko.sign import signers
+
+    calls = []
+    real = signers.SimpleSigner.async_sign_raw
+
+    async def counted(self, *args, **kwargs):
+        calls.append(kwargs.get("dry_run", args[2] if len(args) > 2 else False))
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(signers.SimpleSigner, "async_sign_raw", counted)
+    sealed = pdfsign.sign_pdf(pdfa, identity)
+    assert calls == [False]
+    assert pdfsign.verify_pdf(sealed, [identity.root]).status == "valid"
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

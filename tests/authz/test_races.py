@@ -3,7 +3,7 @@ PostgreSQL — the index (``tests/authz/races.py``) names the test of each, here
 domain's tests, and says why the other audited actions need none.
 
 The requests here are real HTTP requests through the app, each from its own client (its own
-event loop and thread, a connection per query: as two browser tabs against two workers),
+app, event loop and thread, a connection per query: as two browser tabs against two workers),
 released together by a barrier. One school (the demo generator's, ``tests/authz/school.py``)
 serves the module; each test acts on objects of its own. What each must show: the action done
 once (one audit row, one state), the other requests refused in Russian or answered as done
@@ -74,15 +74,21 @@ def test_every_race_named_is_a_postgresql_test_that_exists():
 
 
 class PgSchool:
-    def __init__(self, school: School, tokens: dict[str, str], app):
-        self.s, self.tokens, self.app = school, tokens, app
+    def __init__(self, school: School, tokens: dict[str, str]):
+        self.s, self.tokens = school, tokens
+        self.apps: list = []
 
     def at_once(self, *requests: tuple[str, str, dict]) -> list:
         """POST each (login, path, form) from its own client, all released at once."""
         barrier = threading.Barrier(len(requests))
         with ExitStack() as stack:
-            clients = [stack.enter_context(TestClient(app=self.app, base_url="http://ezh.test"))
-                       for _ in requests]
+            # an app of its own for each client, as each worker process has: route handlers and
+            # their argument models are built per app, and one app's models converted from several
+            # threads at once crashed the interpreter now and then (a segfault in msgspec.convert)
+            while len(self.apps) < len(requests):
+                self.apps.append(create_app(database_pool=False))
+            clients = [stack.enter_context(TestClient(app=app, base_url="http://ezh.test"))
+                       for app in self.apps[:len(requests)]]
             prepared = []
             for c, (login, path, form) in zip(clients, requests, strict=True):
                 c.follow_redirects = False
@@ -118,7 +124,7 @@ async def pg_school(request, tmp_path_factory):
         from tests.authz.test_matrix import prepared_school
 
         school, tokens = await prepared_school(mp, archive)
-        yield PgSchool(school, tokens, create_app(database_pool=False))
+        yield PgSchool(school, tokens)
     assert (await verify_chain()).ok
 
 
