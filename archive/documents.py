@@ -1004,12 +1004,8 @@ class _Tree(HTMLParser):
                 self.body[-1].tail = (self.body[-1].tail or "") + data
             else:
                 self.body.text = (self.body.text or "") + data
-        elif self.open == ["html"] and self.body is None and not data.strip():
-            # whitespace in <html> outside <head> and <body>: an HTML5 parser drops it before
-            # <head> and keeps it after (as the head's tail), which TreeBuilder does by itself
-            if not self.seen_head:
-                return
-            self.tree.data(data)
+        elif not self.seen_head and self.open == ["html"] and not data.strip():
+            return  # whitespace before <head>: an HTML5 parser drops it
         else:
             self.tree.data(data)
 
