@@ -957,7 +957,7 @@ class _Tree(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.tree = ElementTree.TreeBuilder()
-        self.open: list[str] = []
+        self.depth = 0  # elements open
         self.svg = 0  # how deep inside an <svg>
         self.body: ElementTree.Element | None = None
         self.body_closed = False
@@ -980,17 +980,17 @@ class _Tree(HTMLParser):
             tag = self.SVG + tag
         if closed.tag != tag:
             raise ValueError(f"шаблон документа: </{tag}> закрывает <{closed.tag}>")
-        self.open.pop()
+        self.depth -= 1
         self.body_closed = self.body_closed or closed is self.body
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.open.append(tag)
+        self.depth += 1
         self._start(tag, attrs)
         if tag in self.VOID:
             self._end(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.open.append(tag)
+        self.depth += 1
         self._start(tag, attrs)
         self._end(tag)
 
@@ -1004,7 +1004,7 @@ class _Tree(HTMLParser):
                 self.body[-1].tail = (self.body[-1].tail or "") + data
             else:
                 self.body.text = (self.body.text or "") + data
-        elif not self.seen_head and self.open == ["html"] and not data.strip():
+        elif not self.seen_head and self.depth == 1 and not data.strip():
             return  # whitespace before <head>: an HTML5 parser drops it
         else:
             self.tree.data(data)
