@@ -174,7 +174,8 @@ async def load(viewer: Viewer, ref: JournalRef, period_id: int | None = None) ->
     grid = Grid(info=info, ref=ref, period=period, periods=periods, system=ctx["system"], lessons=lessons,
                 students=students, teachers=teachers, attendance=data["attendance"], finals=data["finals"],
                 pending=data["pending"], today=today)
-    counted: dict[int, list[tuple[Decimal | None, Decimal]]] = {}
+    sums: dict[int, list[Decimal]] = {}  # student → [Σ value·weight, Σ weight] of the grades that count
+    counts = rules.counts
     marks = grid.marks
     numbers: dict[str | None, Decimal | None] = {None: None}  # weights and values repeat: one Decimal each
     works = ctx["works"]
@@ -186,8 +187,15 @@ async def load(viewer: Viewer, ref: JournalRef, period_id: int | None = None) ->
         value = numbers[v] if v in numbers else numbers.setdefault(v, Decimal(v))
         student = r[i2]
         marks.setdefault((r[i1], student), []).append(Mark(r[t1], weight, works.get(r[i5], ""), r[t2] or ""))
-        counted.setdefault(student, []).append((value, weight))
-    grid.averages = {s.id: rules.weighted_average(counted.get(s.id, [])) for s in students}
+        if counts(value, weight):
+            acc = sums.get(student)
+            if acc is None:
+                sums[student] = [value * weight, weight]
+            else:
+                acc[0] += value * weight
+                acc[1] += weight
+    average = rules.average_of_sums
+    grid.averages = {s.id: average(*sums[s.id]) if s.id in sums else None for s in students}
     return grid
 
 

@@ -134,12 +134,24 @@ def _is_mark(system: System, token: str) -> bool:
 def weighted_average(grades: list[tuple[Decimal | None, Decimal]]) -> Decimal | None:
     """Σ value·weight / Σ weight over grades that count (a value), to two places; none without
     grades."""
-    counted = [(v, w) for v, w in grades if v is not None and w > 0]
-    total = sum((w for _, w in counted), Decimal(0))
-    if not counted or total == 0:
+    counted = [(v, w) for v, w in grades if counts(v, w)]
+    return average_of_sums(sum((v * w for v, w in counted), Decimal(0)), sum((w for _, w in counted), Decimal(0)))
+
+
+def average_of_sums(weighted: Decimal, weights: Decimal) -> Decimal | None:
+    """``weighted_average`` from its two sums over the grades that count (Σ value·weight, Σ weight),
+    for a caller that adds them up as it reads the grades (the journal grid)."""
+    if weights == 0:
         return None
-    avg = sum((v * w for v, w in counted), Decimal(0)) / total
-    return avg.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return (weighted / weights).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def counts(value: Decimal | None, weight: Decimal) -> bool:
+    """Whether a grade takes part in the weighted average: it has a value and a positive weight."""
+    return value is not None and weight > 0
+
+
+_CENT = Decimal("0.01")
 
 
 def suggest_final(average: Decimal | None, system: System, round_from: Decimal) -> str:

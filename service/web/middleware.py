@@ -190,10 +190,28 @@ def add_notice_source(refresh: Callable[[], Awaitable[None]],
         NOTICE_SOURCES.append((refresh, read))
 
 
+_flag_read: list = [None, None]  # (path, inode, mtime, size) of the flag last read → its end
+
+
+def _maintenance_banner_until() -> datetime | None:
+    """``maintenance_until`` for the banner of every page: the flag is read again only when the
+    file changed (one ``stat``; the file is absent but for the maintenance window)."""
+    path = os.path.join(get_settings().paths.var_dir, MAINTENANCE_FLAG)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (path, st.st_ino, st.st_mtime_ns, st.st_size)
+    if _flag_read[0] != key:
+        _flag_read[:] = [key, maintenance_until()]
+    until = _flag_read[1]
+    return until if until is not None and until > datetime.now(UTC) else None
+
+
 def site_notices() -> list[dict]:
     """What every page announces: maintenance in progress, then the registered sources."""
     found = []
-    if (until := maintenance_until()) is not None:
+    if (until := _maintenance_banner_until()) is not None:
         found.append({"kind": "now", "until": until.astimezone(get_settings().tz)})
     for _, read in NOTICE_SOURCES:
         found += read()

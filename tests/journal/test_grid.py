@@ -47,12 +47,14 @@ async def defaults() -> tuple[int, dict[str, tuple[int, Decimal]]]:
 
 
 async def add_grade(lesson: int, student: int, mark: str, work: str = "Ответ на уроке", comment: str = "",
-                    position: int = 0, removed: bool = False) -> None:
+                    position: int = 0, removed: bool = False, valued: bool = True,
+                    weight: Decimal | None = None) -> None:
     five, kinds = await defaults()
-    kind, weight = kinds[work]
+    kind, work_weight = kinds[work]
     now = datetime.now(UTC)
     await Grade.insert(Grade(lesson=lesson, student=student, system=five, work_kind=kind, mark=mark,
-                             value=Decimal(mark), weight=weight, position=position, comment=comment,
+                             value=Decimal(mark) if valued else None,
+                             weight=work_weight if weight is None else weight, position=position, comment=comment,
                              created_at=now, updated_at=now, removed_at=now if removed else None)).run()
 
 
@@ -144,11 +146,13 @@ async def test_cells_show_attendance_marks_weights_and_comments(db):
     await add_grade(d2, p1, "3", work="Контрольная работа", comment="Ошибки в задаче 2 <b>")
     await add_grade(d3, p1, "2", removed=True)
     await add_grade(d3, p2, "4")
+    await add_grade(d1, p2, "5", weight=Decimal(0))  # neither a weight of 0 …
+    await add_grade(d2, p2, "2", valued=False)  # … nor a mark without a value counts
     await add_absence(d3, p1, "ill")
     await add_final(s, p1, s.periods[2], "4")
     g = await grid.load(teacher(s), s.math)
     assert [st.name for st in g.students] == ["Морозов Артём", "Павлова Софья"]
-    assert g.text(d1, p1) == "н 5" and g.text(d3, p1) == "б" and g.text(d3, p2) == "4"
+    assert g.text(d1, p1) == "н 5" and g.text(d3, p1) == "б" and g.text(d3, p2) == "4" and g.text(d2, p2) == "2"
     assert g.averages[p1] == Decimal("3.50")  # (5·1 + 3·3) / 4
     assert g.averages[p2] == Decimal("4.00")
     assert g.finals == {p1: "4"}
