@@ -305,6 +305,23 @@ def test_a_seal_is_signed_once(pdfa, identity, monkeypatch):
     assert pdfsign.verify_pdf(sealed, [identity.root]).status == "valid"
 
 
+def test_each_seal_names_its_certificate_as_pyhanko_would(pdfa, identity):
+    """R-ARC-2: the signing-certificate-v2 attribute (the signed hash of the seal's certificate,
+    RFC 5035), built once and reused, is in every sealed document byte for byte what pyHanko
+    builds for that certificate, and each document verifies."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.general import as_signing_certificate_v2
+
+    expected = as_signing_certificate_v2(pdfsign._asn1_cert(identity.certificate)).dump()
+    for _ in range(2):
+        sealed = pdfsign.sign_pdf(pdfa, identity)
+        [sig] = PdfFileReader(io.BytesIO(sealed)).embedded_signatures
+        found = [a["values"][0].dump() for a in sig.signer_info["signed_attrs"]
+                 if a["type"].native == "signing_certificate_v2"]
+        assert found == [expected]
+        assert pdfsign.verify_pdf(sealed, [identity.root]).status == "valid"
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EZH_")}
     return subprocess.run([sys.executable, "-m", "archive", *args], capture_output=True,
