@@ -332,7 +332,7 @@ def cmd_serve(args, settings) -> int:
     if problem := _cannot_listen(host, port):
         return _fail(problem)
     print(f"ЭЖ работает: http://{host}:{port}  (остановить: Ctrl+C)", flush=True)
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("service.app:serve_app", factory=True, host=host, port=port, workers=workers,
                 loop="uvloop", http="httptools", log_level="warning", proxy_headers=False,
                 server_header=False, timeout_keep_alive=KEEP_ALIVE_SECONDS)
     return 0
