@@ -122,9 +122,11 @@ def _weight_text(w: Decimal) -> str:
 
 async def load(viewer: Viewer, ref: JournalRef, period_id: int | None = None) -> Grid:
     """The grid of a journal and period as the viewer may see it; ``NotFound`` for a journal the
-    viewer may not see, a missing one, or a period that is not the journal's. Two queries
-    (``grid_queries``): the journal's context, then the period's content."""
-    ctx = await grid_queries.context(ref, viewer.person_id)
+    viewer may not see, a missing one, or a period that is not the journal's. One query
+    (``grid_queries.journal``: the journal's context and the period's content); a second one only
+    when no period was asked for and none holds today (the holidays: the last period begun)."""
+    today = access.school_today()
+    ctx, found = await grid_queries.journal(ref, viewer.person_id, period_id, today)
     if ctx is None:
         raise NotFound()
     info = ctx["info"]
@@ -133,7 +135,6 @@ async def load(viewer: Viewer, ref: JournalRef, period_id: int | None = None) ->
             or (viewer.person_id is not None and viewer.can("journal.teach") and ctx["teaches"])):
         raise NotFound()
     periods = ctx["periods"]
-    today = access.school_today()
     if period_id is None:
         period = default_period(periods, today)
     else:
@@ -141,7 +142,7 @@ async def load(viewer: Viewer, ref: JournalRef, period_id: int | None = None) ->
     if period is None:
         raise NotFound()
     start, end = period["starts_on"], period["ends_on"]
-    data = await grid_queries.content(ref, period)
+    data = found[1] if found is not None and found[0] == period["id"] else await grid_queries.content(ref, period)
 
     # who teaches it, and which lessons the viewer writes (``access.may_write`` without a query each)
     teachers: list[str] = []

@@ -29,8 +29,8 @@ from service.journal.union import home_schooling_branch
 K, I1, I2, I3, I4, I5, I6 = range(7)
 CONTEXT = (6, 8)  # the context's integer and text columns: T1… follow I6
 T1, T2, T3, T4, T5, T6, T7, T8 = range(7, 15)
-CONTENT = (5, 5)  # the content's: C1… follow I5
-C1, C2, C3, C4, C5 = range(6, 11)
+CONTENT = CONTEXT  # the content's columns: the same layout, so both can be one statement
+C1, C2, C3, C4, C5 = range(7, 12)
 
 
 def _day(text: str | None) -> date | None:
@@ -45,7 +45,10 @@ def _num(text: str | None) -> Decimal | None:
 
 
 @cache
-def _context_sql(kind: str) -> str:
+def _context_sql(kind: str) -> tuple[str, str]:
+    """``WITH j AS (the journal)`` and the context's branches, for a class's (``kind`` "c") or a
+    group's journal. Arguments: the journal's owner and subject, then the viewer three times
+    interleaved with owner and subject (branch 4)."""
     if kind == "c":
         join = "JOIN school_class c ON c.id = {} LEFT JOIN study_group g ON 1 = 0"
         year, grade = "c.year", "c.grade"
@@ -81,7 +84,7 @@ def _context_sql(kind: str) -> str:
                    f"OR EXISTS (SELECT 1 FROM lesson WHERE taught_by = {{}} AND {column} = {{}} AND subject = {{}})",
                 CONTEXT, ints=["1"]),
     ]
-    return journal + " UNION ALL ".join(branches) + " ORDER BY 1, 2, 7"
+    return journal, " UNION ALL ".join(branches)
 
 
 async def context(ref: JournalRef, person: int | None) -> dict | None:
@@ -89,12 +92,20 @@ async def context(ref: JournalRef, person: int | None) -> dict | None:
     ``closed``), its grading ``system``, the names of the kinds of work (``works``, by id) and
     whether ``person`` ``teaches`` it; None when the
     journal does not exist. One query."""
+    head, branches = _context_sql(ref.kind)
+    return _read_context(ref, await fetch(head + branches, *_context_args(ref, person)))
+
+
+def _context_args(ref: JournalRef, person: int | None) -> tuple:
     who = person or 0
-    rows = await fetch(_context_sql(ref.kind), ref.owner, ref.subject, who, ref.owner, ref.subject, who, ref.owner,
-                       ref.subject)
-    if not rows or rows[0][K] != 0:
+    return ref.owner, ref.subject, who, ref.owner, ref.subject, who, ref.owner, ref.subject
+
+
+def _read_context(ref: JournalRef, rows) -> dict | None:
+    """The context's rows (tags 0–5, in any order) as ``context`` answers them."""
+    j = next((r for r in rows if r[K] == 0), None)
+    if j is None:
         return None
-    j = rows[0]
     info = {"subject_id": ref.subject, "subject_name": j[T1], "subject_short": j[T2], "class_id": j[I1],
             "class_name": j[T3], "grade": j[I3], "year": j[I4], "class_teacher": j[I5], "group_id": j[I2],
             "group_name": j[T4], "group_kind": j[T5], "year_name": j[T6], "year_starts": _day(j[T7]),
@@ -102,8 +113,10 @@ async def context(ref: JournalRef, person: int | None) -> dict | None:
     info["title"] = (info["group_name"] or info["class_name"]) + " · " + info["subject_name"]
     info["ref"] = ref
     periods, ranked, systems, works, teaches = [], [], {}, {}, False
-    for r in rows[1:]:
+    for r in rows:
         k = r[K]
+        if k == 0 or k > 5:
+            continue
         if k == 1:
             periods.append({"id": r[I1], "name": r[T1], "number": r[I2], "starts_on": _day(r[T2]),
                             "ends_on": _day(r[T3]), "closed": bool(r[I3])})
@@ -115,12 +128,14 @@ async def context(ref: JournalRef, person: int | None) -> dict | None:
             s = systems.setdefault(r[I1], {"code": r[T1], "name": r[T2], "kind": r[T3], "low": r[I2], "high": r[I3],
                                            "pass_from": r[I4], "marks": []})
             if r[T4] is not None:
-                s["marks"].append((r[T4], _num(r[T5]), bool(r[I5])))
+                s["marks"].append((r[I6], r[T4], _num(r[T5]), bool(r[I5])))
         elif k == 5:
             works[r[I1]] = r[T1]
         else:
             teaches = True
-    periods.sort(key=lambda p: p["starts_on"])
+    for s in systems.values():  # a system's marks in their order
+        s["marks"] = [m[1:] for m in sorted(s["marks"], key=itemgetter(0))]
+    periods.sort(key=lambda p: (p["starts_on"], p["id"]))
     system = choose_system(ranked, systems)
     return {"info": info, "periods": periods, "system": system, "teaches": teaches, "works": works}
 
@@ -140,34 +155,82 @@ def _content_sql(kind: str) -> tuple[str, list[str]]:
              "AND (m.ends_on IS NULL OR m.ends_on >= m.starts_on)")
     span_args = ["owner", "end", "start"]
     parts: list[tuple[str, list[str]]] = [
-        (_branch(1, f"FROM lesson l WHERE {lessons}", CONTENT,
+        (_branch(11, f"FROM lesson l WHERE {lessons}", CONTENT,
                  ints=["l.id", "l.number", "CASE WHEN l.cancelled THEN 1 ELSE 0 END", "l.teacher", "l.taught_by"],
                  texts=[_text("l.on_date")]), lesson_args),
-        (_branch(2, f"FROM teaching_load t JOIN person p ON p.id = t.teacher WHERE t.{column} = {{}} "
+        (_branch(12, f"FROM teaching_load t JOIN person p ON p.id = t.teacher WHERE t.{column} = {{}} "
                     "AND t.subject = {} AND t.starts_on <= {} AND (t.ends_on IS NULL OR t.ends_on >= {})", CONTENT,
                  ints=["t.teacher", "t.id"],
                  texts=["p.last_name", "p.first_name", "p.middle_name", _text("t.starts_on"), _text("t.ends_on")]),
          ["owner", "subject", "end", "start"]),
-        (_branch(3, f"FROM {table} m WHERE {spans}", CONTENT, ints=["m.student"],
+        (_branch(13, f"FROM {table} m WHERE {spans}", CONTENT, ints=["m.student"],
                  texts=[_text("m.starts_on"), _text("m.ends_on")]), span_args),
-        (_branch(5, f"FROM person p WHERE p.id IN (SELECT m.student FROM {table} m WHERE {spans})", CONTENT,
+        (_branch(15, f"FROM person p WHERE p.id IN (SELECT m.student FROM {table} m WHERE {spans})", CONTENT,
                  ints=["p.id"], texts=["p.last_name", "p.first_name", "p.middle_name"]), span_args),
-        (_branch(6, f"FROM attendance a JOIN lesson l ON l.id = a.lesson WHERE {lessons}", CONTENT,
+        (_branch(16, f"FROM attendance a JOIN lesson l ON l.id = a.lesson WHERE {lessons}", CONTENT,
                  ints=["a.lesson", "a.student"], texts=["a.kind"]), lesson_args),
-        (_branch(7, f"FROM grade g JOIN lesson l ON l.id = g.lesson WHERE {lessons} AND g.removed_at IS NULL", CONTENT,
+        (_branch(17, f"FROM grade g JOIN lesson l ON l.id = g.lesson WHERE {lessons} AND g.removed_at IS NULL", CONTENT,
                  ints=["g.lesson", "g.student", "g.position", "g.id", "g.work_kind"],
                  texts=["g.mark", "g.comment", _text("g.value"), _text("g.weight")]), lesson_args),
-        (_branch(8, f"FROM final_grade f WHERE f.kind = 'period' AND f.period = {{}} AND f.subject = {{}} "
+        (_branch(18, f"FROM final_grade f WHERE f.kind = 'period' AND f.period = {{}} AND f.subject = {{}} "
                     f"AND f.{column} = {{}}", CONTENT, ints=["f.student"], texts=["f.mark"]),
          ["period", "subject", "owner"]),
-        (_branch(9, f"FROM correction c JOIN lesson l ON l.id = c.lesson WHERE c.status = 'pending' "
+        (_branch(19, f"FROM correction c JOIN lesson l ON l.id = c.lesson WHERE c.status = 'pending' "
                     f"AND c.target = 'cell' AND {lessons}", CONTENT, ints=["c.lesson", "c.student"]), lesson_args),
     ]
     if kind == "c":  # home schooling takes a pupil out of the class journals its order lists
-        parts.append((home_schooling_branch(4, CONTENT, f"(SELECT m.student FROM {table} m WHERE {spans})"),
+        parts.append((home_schooling_branch(14, CONTENT, f"(SELECT m.student FROM {table} m WHERE {spans})"),
                       [*span_args, "end", "start", "subject"]))
     sql = " UNION ALL ".join(p for p, _ in parts)  # no ORDER BY: sorting here cost the server 0.3 ms
     return sql, [name for _, names in parts for name in names]
+
+
+# The period's bounds inside the one statement of ``journal``: the chosen period (``per``)
+_PERIOD_VALUES = {"start": "(SELECT starts_on FROM per)", "end": "(SELECT ends_on FROM per)",
+                  "period": "(SELECT id FROM per)"}
+
+
+@cache
+def _journal_sql(kind: str) -> tuple[str, list[str]]:
+    """``context`` and ``content`` as ONE statement: the journal, then ``per`` — the period asked
+    for, or else the first period (by its first day) holding ``today`` — then the context's
+    branches, the content's for ``per`` and the chosen period's id (tag 20). Names of the
+    content's arguments in order; before them come the journal's two, ``per``'s four and the
+    viewer branch's six."""
+    head, context_branches = _context_sql(kind)
+    content_sql, names = _content_sql(kind)
+    pieces = content_sql.split("{}")
+    sql, kept = pieces[0], []
+    for name, piece in zip(names, pieces[1:], strict=True):
+        if name in _PERIOD_VALUES:
+            sql += _PERIOD_VALUES[name] + piece
+        else:
+            sql += "{}" + piece
+            kept.append(name)
+    in_grade = "p.year = j.year AND p.grade_from <= COALESCE(j.grade, 1) AND p.grade_to >= COALESCE(j.grade, 1)"
+    per = (", per AS (SELECT p.id AS id, p.starts_on AS starts_on, p.ends_on AS ends_on "
+           f"FROM study_period p JOIN j ON {in_grade} "
+           "WHERE CASE WHEN {} > 0 THEN p.id = {} ELSE p.starts_on <= {} AND p.ends_on >= {} END "
+           "ORDER BY p.starts_on, p.id LIMIT 1) ")
+    chosen = _branch(20, "FROM per", CONTEXT, ints=["per.id"])
+    return head + per + context_branches + " UNION ALL " + sql + " UNION ALL " + chosen, kept
+
+
+async def journal(ref: JournalRef, person: int | None, period_id: int | None,
+                  today: date) -> tuple[dict | None, dict | None]:
+    """``context`` and, in the same round trip, ``content`` of the period asked for (its id) or,
+    without one, of the period holding ``today`` (``grid.default_period``'s first rule; between
+    periods it finds none). Returns (context, (period id, content)), the latter None when no
+    period was found (a foreign id, or a day between periods: the caller decides, with
+    ``content``)."""
+    sql, names = _journal_sql(ref.kind)
+    values = {"owner": ref.owner, "subject": ref.subject}
+    asked = period_id or 0
+    journal_args, viewer_args = _context_args(ref, person)[:2], _context_args(ref, person)[2:]
+    rows = await fetch(sql, *journal_args, asked, asked, today, today, *viewer_args, *(values[n] for n in names))
+    ctx = _read_context(ref, rows)
+    chosen = next((r[I1] for r in rows if r[K] == 20), None)
+    return ctx, (None if ctx is None or chosen is None else (chosen, _read_content(rows)))
 
 
 async def content(ref: JournalRef, period: dict) -> dict:
@@ -177,29 +240,33 @@ async def content(ref: JournalRef, period: dict) -> dict:
     sql, names = _content_sql(ref.kind)
     values = {"owner": ref.owner, "subject": ref.subject, "start": period["starts_on"], "end": period["ends_on"],
               "period": period["id"]}
-    rows = await fetch(sql, *(values[n] for n in names))
+    return _read_content(await fetch(sql, *(values[n] for n in names)))
+
+
+def _read_content(rows) -> dict:
+    """The content's rows (tags 11–19, others skipped) as ``content`` answers them."""
     out: dict = {"lessons": [], "load": [], "spans": {}, "names": {}, "attendance": {}, "grades": [],
                  "finals": {}, "pending": set()}
     cuts: dict[int, list[tuple[date, date | None]]] = {}
     for r in rows:
         k = r[K]
-        if k == 7:
+        if k == 17:
             out["grades"].append(r)
-        elif k == 6:
+        elif k == 16:
             out["attendance"][(r[I1], r[I2])] = r[C1]
-        elif k == 1:
+        elif k == 11:
             out["lessons"].append((r[I1], _day(r[C1]), r[I2], bool(r[I3]), r[I4], r[I5]))
-        elif k == 3:
+        elif k == 13:
             out["spans"].setdefault(r[I1], []).append((_day(r[C1]), _day(r[C2])))
-        elif k == 5:
+        elif k == 15:
             out["names"][r[I1]] = (r[C1], r[C2], r[C3])
-        elif k == 2:
+        elif k == 12:
             out["load"].append((r[I1], _day(r[C4]), _day(r[C5]), r[C1], r[C2], r[C3], r[I2]))
-        elif k == 8:
+        elif k == 18:
             out["finals"][r[I1]] = r[C1]
-        elif k == 9:
+        elif k == 19:
             out["pending"].add((r[I1], r[I2]))
-        elif k == 4:
+        elif k == 14:
             cuts.setdefault(r[I1], []).append((_day(r[C1]), _day(r[C2])))
     for student, cut in cuts.items():
         if student in out["spans"]:

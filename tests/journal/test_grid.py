@@ -14,11 +14,12 @@ import pytest
 from service.accounts.tables import Person
 from service.accounts.viewer import Viewer
 from service.errors import NotFound
-from service.journal import grid
+from service.journal import access, grid, grid_queries
 from service.journal.tables import Attendance, FinalGrade, Grade, GradingSystem, WorkKind
 from service.school.tables import Enrolment
 from service.timetable.tables import Lesson
 from tests.journal.factories import JournalSchool, journal_school
+from tests.test_query_counts import counting
 
 pytestmark = pytest.mark.anyio
 
@@ -222,3 +223,22 @@ async def test_the_period_chosen_and_a_foreign_period(db):
     assert g.period["name"] == "1 четверть" and {le.on_date.month for le in g.lessons} == {10}
     with pytest.raises(NotFound):
         await grid.load(teacher(s), s.math, 10_000)
+
+
+async def test_the_grid_opens_on_the_period_of_today_else_the_last_begun(db, monkeypatch):
+    """R-JOURNAL-2: opened without a period, the grid shows the period holding today — read with
+    the journal in one statement — and, between periods, before or after the year, the one
+    ``default_period`` names (a second statement), each with that period's lessons."""
+    s = await journal_school(start=date(2026, 10, 12), end=date(2026, 11, 13))
+    periods = (await grid_queries.context(s.math, None))["periods"]
+    for day, statements in [(date(2026, 10, 20), 1), (date(2026, 11, 10), 1), (date(2026, 10, 30), 2),
+                            (date(2026, 8, 15), 2), (date(2027, 7, 1), 2)]:
+        monkeypatch.setattr(access, "school_today", lambda day=day: day)
+        with counting(monkeypatch) as seen:
+            g = await grid.load(teacher(s), s.math)
+        expected = grid.default_period(periods, day)
+        assert (g.period["id"], len(seen)) == (expected["id"], statements), day
+        assert all(expected["starts_on"] <= le.on_date <= expected["ends_on"] for le in g.lessons)
+        assert bool(g.lessons) == (expected["starts_on"] <= date(2026, 11, 13) and expected["ends_on"] >= date(2026, 10, 12))
+        asked = await grid.load(teacher(s), s.math, expected["id"])
+        assert [le.id for le in asked.lessons] == [le.id for le in g.lessons]
