@@ -4,7 +4,7 @@ grades in each cell, the weighted average and the period final at the right (R-J
 Built for speed (issue item 12, ../shared/perf-notes.md): a constant number of queries whatever
 the size of the class or the period — the journal, its periods and grading system, the lessons
 of the period, who belonged, their names, who teaches it, then attendance, grades, finals and
-pending corrections: two queries in all (``grid_queries``), rows read as tuples, and the
+pending corrections: one query in all (``grid_queries``; two between periods), rows read as tuples, and the
 table's HTML built here as one string (every text escaped), so Jinja only lays out the page."""
 
 from __future__ import annotations

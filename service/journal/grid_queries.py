@@ -1,11 +1,12 @@
-"""The journal grid's two reads, each ONE round trip (issue 9 item 12, ../shared/perf-notes.md).
+"""The journal grid's read: ONE round trip (issue 9 item 12, ../shared/perf-notes.md).
 
 A grid needs about a dozen small sets of rows — the journal, its periods, the grading rules and
 systems, who teaches it, the lessons, who belonged and their names, attendance, grades, finals,
 pending corrections. On this kind of machine every round trip to the database costs ≈ 0.4 ms of
 latency and some CPU on both sides whatever it returns, so the sets are read as ``UNION ALL``
-branches of two statements: the journal's **context** (what does not depend on the period) and
-the period's **content**. Each branch is tagged by its first column ``k`` and fills a fixed
+branches of one statement (``journal``): the journal's **context** (what does not depend on the
+period) and the period's **content**; ``content`` alone reads the latter when the period could
+not be chosen in SQL (between periods). Each branch is tagged by its first column ``k`` and fills a fixed
 layout of typed columns (integers, then texts: dates as ISO text, numbers as text), padded with
 typed NULLs — PostgreSQL resolves a UNION's column types pair by pair, so an untyped NULL would not do.
 The same SQL runs on PostgreSQL and SQLite. Rows come back as the driver gives them
@@ -87,22 +88,11 @@ def _context_sql(kind: str) -> tuple[str, str]:
     return journal, " UNION ALL ".join(branches)
 
 
-async def context(ref: JournalRef, person: int | None) -> dict | None:
+def _read_context(ref: JournalRef, rows) -> dict | None:
     """The journal (the keys of ``access.journal``), its ``periods`` (in order, each with
     ``closed``), its grading ``system``, the names of the kinds of work (``works``, by id) and
-    whether ``person`` ``teaches`` it; None when the
-    journal does not exist. One query."""
-    head, branches = _context_sql(ref.kind)
-    return _read_context(ref, await fetch(head + branches, *_context_args(ref, person)))
-
-
-def _context_args(ref: JournalRef, person: int | None) -> tuple:
-    who = person or 0
-    return ref.owner, ref.subject, who, ref.owner, ref.subject, who, ref.owner, ref.subject
-
-
-def _read_context(ref: JournalRef, rows) -> dict | None:
-    """The context's rows (tags 0–5, in any order) as ``context`` answers them."""
+    whether the viewer ``teaches`` it, from the context's rows (tags 0–5, in any order); None
+    when the journal does not exist."""
     j = next((r for r in rows if r[K] == 0), None)
     if j is None:
         return None
@@ -192,11 +182,11 @@ _PERIOD_VALUES = {"start": "(SELECT starts_on FROM per)", "end": "(SELECT ends_o
 
 @cache
 def _journal_sql(kind: str) -> tuple[str, list[str]]:
-    """``context`` and ``content`` as ONE statement: the journal, then ``per`` — the period asked
-    for, or else the first period (by its first day) holding ``today`` — then the context's
-    branches, the content's for ``per`` and the chosen period's id (tag 20). Names of the
-    content's arguments in order; before them come the journal's two, ``per``'s four and the
-    viewer branch's six."""
+    """The journal's context and the period's ``content`` as ONE statement: the journal, then
+    ``per`` — the period asked for, or else the first period (by its first day) holding
+    ``today`` — then the context's branches, the content's for ``per`` and the chosen period's
+    id (tag 20). Names of the content's arguments in order; before them come the journal's two,
+    ``per``'s four and the viewer branch's six."""
     head, context_branches = _context_sql(kind)
     content_sql, names = _content_sql(kind)
     pieces = content_sql.split("{}")
@@ -218,16 +208,17 @@ def _journal_sql(kind: str) -> tuple[str, list[str]]:
 
 async def journal(ref: JournalRef, person: int | None, period_id: int | None,
                   today: date) -> tuple[dict | None, dict | None]:
-    """``context`` and, in the same round trip, ``content`` of the period asked for (its id) or,
-    without one, of the period holding ``today`` (``grid.default_period``'s first rule; between
-    periods it finds none). Returns (context, (period id, content)), the latter None when no
-    period was found (a foreign id, or a day between periods: the caller decides, with
-    ``content``)."""
+    """The journal's context (``_read_context``) and, in the same round trip, the ``content`` of
+    the period asked for (its id) or, without one, of the period holding ``today``
+    (``grid.default_period``'s first rule; between periods it finds none). Returns (context,
+    (period id, content)), the latter None when no period was found (a foreign id, or a day
+    between periods: the caller decides, with ``content``)."""
     sql, names = _journal_sql(ref.kind)
     values = {"owner": ref.owner, "subject": ref.subject}
     asked = period_id or 0
-    journal_args, viewer_args = _context_args(ref, person)[:2], _context_args(ref, person)[2:]
-    rows = await fetch(sql, *journal_args, asked, asked, today, today, *viewer_args, *(values[n] for n in names))
+    who = person or 0
+    rows = await fetch(sql, ref.owner, ref.subject, asked, asked, today, today,
+                       who, ref.owner, ref.subject, who, ref.owner, ref.subject, *(values[n] for n in names))
     ctx = _read_context(ref, rows)
     chosen = next((r[I1] for r in rows if r[K] == 20), None)
     return ctx, (None if ctx is None or chosen is None else (chosen, _read_content(rows)))

@@ -14,7 +14,7 @@ import pytest
 from service.accounts.tables import Person
 from service.accounts.viewer import Viewer
 from service.errors import NotFound
-from service.journal import access, grid, grid_queries
+from service.journal import access, grid
 from service.journal.tables import Attendance, FinalGrade, Grade, GradingSystem, WorkKind
 from service.school.tables import Enrolment
 from service.timetable.tables import Lesson
@@ -230,7 +230,7 @@ async def test_the_grid_opens_on_the_period_of_today_else_the_last_begun(db, mon
     the journal in one statement — and, between periods, before or after the year, the one
     ``default_period`` names (a second statement), each with that period's lessons."""
     s = await journal_school(start=date(2026, 10, 12), end=date(2026, 11, 13))
-    periods = (await grid_queries.context(s.math, None))["periods"]
+    periods = (await grid.load(teacher(s), s.math, s.periods[1])).periods
     for day, statements in [(date(2026, 10, 20), 1), (date(2026, 11, 10), 1), (date(2026, 10, 30), 2),
                             (date(2026, 8, 15), 2), (date(2027, 7, 1), 2)]:
         monkeypatch.setattr(access, "school_today", lambda day=day: day)
