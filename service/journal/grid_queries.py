@@ -45,6 +45,10 @@ def _num(text: str | None) -> Decimal | None:
 # --- the journal's context ------------------------------------------------------------------
 
 
+# a period or grading rule of the journal's year and grade (``{a}``: the table's alias)
+_IN_GRADE = "{a}.year = j.year AND {a}.grade_from <= COALESCE(j.grade, 1) AND {a}.grade_to >= COALESCE(j.grade, 1)"
+
+
 @cache
 def _context_sql(kind: str) -> tuple[str, str]:
     """``WITH j AS (the journal)`` and the context's branches, for a class's (``kind`` "c") or a
@@ -65,16 +69,15 @@ def _context_sql(kind: str) -> tuple[str, str]:
                f"g.id AS group_id, g.name AS group_name, g.kind AS group_kind, y.name AS year_name, "
                f"y.starts_on AS year_starts, y.ends_on AS year_ends "
                f"FROM subject s {join} JOIN academic_year y ON y.id = {year} WHERE s.id = {{}}) ")
-    in_grade = "{a}.year = j.year AND {a}.grade_from <= COALESCE(j.grade, 1) AND {a}.grade_to >= COALESCE(j.grade, 1)"
     branches = [
         _branch(0, "FROM j", CONTEXT, ints=["j.class_id", "j.group_id", "j.grade", "j.year", "j.class_teacher"],
                 texts=["j.subject_name", "j.subject_short", "j.class_name", "j.group_name", "j.group_kind",
                        "j.year_name", _text("j.year_starts"), _text("j.year_ends")]),
-        _branch(1, "FROM study_period p JOIN j ON " + in_grade.format(a="p"), CONTEXT,
+        _branch(1, "FROM study_period p JOIN j ON " + _IN_GRADE.format(a="p"), CONTEXT,
                 ints=["p.id", "p.number", "CASE WHEN EXISTS (SELECT 1 FROM period_closing pc WHERE pc.period = p.id "
                                           "AND pc.reopened_at IS NULL) THEN 1 ELSE 0 END"],
                 texts=["p.name", _text("p.starts_on"), _text("p.ends_on")]),
-        _branch(2, "FROM grading_rule r JOIN j ON " + in_grade.format(a="r") + " AND (r.subject IS NULL OR r.subject = j.subject_id)",
+        _branch(2, "FROM grading_rule r JOIN j ON " + _IN_GRADE.format(a="r") + " AND (r.subject IS NULL OR r.subject = j.subject_id)",
                 CONTEXT, ints=["r.system", "r.subject", "r.grade_from", "r.grade_to"], texts=["r.group_kinds"]),
         _branch(3, "FROM grading_system s LEFT JOIN grading_mark m ON m.system = s.id", CONTEXT,
                 ints=["s.id", "s.low", "s.high", "s.pass_from", "CASE WHEN m.passing THEN 1 ELSE 0 END", "m.position"],
@@ -197,9 +200,8 @@ def _journal_sql(kind: str) -> tuple[str, list[str]]:
         else:
             sql += "{}" + piece
             kept.append(name)
-    in_grade = "p.year = j.year AND p.grade_from <= COALESCE(j.grade, 1) AND p.grade_to >= COALESCE(j.grade, 1)"
     per = (", per AS (SELECT p.id AS id, p.starts_on AS starts_on, p.ends_on AS ends_on "
-           f"FROM study_period p JOIN j ON {in_grade} "
+           f"FROM study_period p JOIN j ON {_IN_GRADE.format(a='p')} "
            "WHERE CASE WHEN {} > 0 THEN p.id = {} ELSE p.starts_on <= {} AND p.ends_on >= {} END "
            "ORDER BY p.starts_on, p.id LIMIT 1) ")
     chosen = _branch(20, "FROM per", CONTEXT, ints=["per.id"])
