@@ -94,3 +94,27 @@ def test_the_archive_line_reports_the_last_full_check(tmp_path):
     night(now - timedelta(hours=3), "ok", "пакетов проверено: 1, все целы")
     [(ok, text)] = line()
     assert ok is True and "все целы" in text
+
+
+@pytest.mark.parametrize(("absent", "status", "words"), [
+    ((), "OK  ", "Pango и HarfBuzz на месте"),
+    (("harfbuzz-subset",), "ВНИМ", "apt install libharfbuzz-subset0"),
+    (("pangoft2-1.0", "harfbuzz-subset"), "СБОЙ", "apt install libpangoft2-1.0-0"),
+])
+def test_the_pdf_line_names_the_debian_package_that_is_missing(absent, status, words):
+    """Without HarfBuzz's subsetter WeasyPrint still prints, 2.5× slower (docs/performance.md):
+    a server provisioned without it is worth a warning, one without Pango is a failure. The OK
+    row asks this machine's linker: scripts/system-packages installs the package for the tests,
+    as the playbook does for the appliance."""
+    import ctypes.util
+
+    from service.checks import _check_pdf_libraries
+
+    said = []
+    _check_pdf_libraries(lambda ok, what, text: said.append((ok, what, text)),
+                         find=lambda name: None if name in absent else ctypes.util.find_library(name))
+    [(ok, what, text)] = said
+    assert what == "печать PDF"
+    assert {None: "ВНИМ", True: "OK  ", False: "СБОЙ"}[ok] == status
+    assert words in text
+
