@@ -83,6 +83,29 @@ def test_menu_shows_only_entries_for_rights_held():
     assert domains.menu_for(None) == []
 
 
+def test_the_menu_marks_the_section_of_the_page_as_current():
+    """base.html's menu (``render.menu_html``, made once per set of rights): the entry of the
+    page, of a page below it, or of one of its other prefixes is current, and only that one."""
+    from service.web.render import menu_html
+
+    def current(path: str, *rights: str) -> list[str]:
+        html = menu_html(Viewer(1, "x", None, "X", ("teacher",), frozenset(rights), 0, "", ("Учитель",)), path)
+        assert html.count("<li>") == len(domains.menu_for(Viewer(1, "x", None, "X", (), frozenset(rights), 0, "", ())))
+        return re.findall(r'href="([^"]+)" aria-current="page"', html)
+
+    assert current("/timetable") == ["/timetable"]
+    assert current("/timetable/class/7") == ["/timetable"]
+    assert current("/journal/c1-s2", "journal.teach") == ["/journal"]
+    assert current("/journal", "journal.teach") == ["/journal"]
+    assert current("/journalx", "journal.teach") == []
+    # the same rights, another page: the cached menu is not the previous page's
+    assert current("/home", "journal.teach") == ["/home"]
+    assert current("/messages", "messages.use") == ["/messages"]
+    assert 'hx-get="/messages/unread"' in menu_html(
+        Viewer(1, "x", None, "X", (), frozenset({"messages.use"}), 0, "", ()), "/home")
+    assert menu_html(None, "/home") == ""
+
+
 async def test_rights_in_the_database_are_the_declared_ones(db):
     """`ezh migrate` (do_sync_rights) wrote every declared right with its default roles."""
     stored = {p["code"] for p in await Permission.select(Permission.code).run()}
