@@ -193,9 +193,11 @@ def add_notice_source(refresh: Callable[[], Awaitable[None]],
 _flag_read: list = [None, None]  # (path, inode, mtime, size) of the flag last read → its end
 
 
-def _maintenance_banner_until() -> datetime | None:
-    """``maintenance_until`` for the banner of every page: the flag is read again only when the
-    file changed (one ``stat``; the file is absent but for the maintenance window)."""
+def _maintenance_until_cached() -> datetime | None:
+    """``maintenance_until`` for every write and the banner of every page: the flag is read
+    again only when the file changed (one ``stat``; the file is absent but for the maintenance
+    window). ``set_maintenance`` renames a new file into place, so a new flag is always a new
+    inode; a flag removed fails the ``stat``."""
     path = os.path.join(get_settings().paths.var_dir, MAINTENANCE_FLAG)
     try:
         st = os.stat(path)
@@ -211,7 +213,7 @@ def _maintenance_banner_until() -> datetime | None:
 def site_notices() -> list[dict]:
     """What every page announces: maintenance in progress, then the registered sources."""
     found = []
-    if (until := _maintenance_banner_until()) is not None:
+    if (until := _maintenance_until_cached()) is not None:
         found.append({"kind": "now", "until": until.astimezone(get_settings().tz)})
     for _, read in NOTICE_SOURCES:
         found += read()
@@ -220,7 +222,7 @@ def site_notices() -> list[dict]:
 
 class MaintenanceGate:
     """During maintenance, writes answer 503 with a Russian page and reads go on (R-OPS-3);
-    the flag is checked only on unsafe requests (one small file read). Before other requests it
+    the flag is checked only on unsafe requests (one ``stat``). Before other requests it
     lets the notice sources refresh their banners (each caches: no query on most pages)."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -230,7 +232,7 @@ class MaintenanceGate:
         if scope["type"] == "http":
             path = scope.get("path", "")
             if (scope.get("method") in UNSAFE_METHODS and not path.startswith(ALWAYS_WRITABLE)
-                    and (until := maintenance_until()) is not None):
+                    and (until := _maintenance_until_cached()) is not None):
                 await _maintenance_page(until, send)
                 return
             if not path.startswith(QUIET_PREFIXES):

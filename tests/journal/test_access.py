@@ -59,6 +59,30 @@ async def test_who_may_see_and_write_a_journal(db):
     assert access.parse_ref(s.math.key) == s.math
 
 
+async def test_a_lesson_reads_with_its_class_or_group_subject_and_year(db):
+    """Every cell save starts by reading its lesson (``access.lesson``, a plain tuple made into
+    a dict): each name holds its own value, on both databases."""
+    s = await journal_school()
+    day = date(2026, 11, 23)
+    lesson = await access.lesson(s.lessons[day])
+    assert list(lesson) == list(access._LESSON_COLUMNS)
+    assert (lesson["id"], lesson["on_date"], lesson["number"]) == (s.lessons[day], day, 2)
+    assert (lesson["class_name"], lesson["grade"], lesson["subject_name"]) == ("5А", 5, "Математика")
+    assert (lesson["school_class"], lesson["subject"]) == (s.math.owner, s.math.subject)
+    assert lesson["study_group"] is None and lesson["group_name"] is None and lesson["student"] is None
+    assert lesson["teacher"] == lesson["taught_by"] == s.people["uchitel"]
+    assert not lesson["cancelled"] and lesson["year_closed_at"] is None and lesson["year_name"]
+    assert lesson["class_teacher"] == s.people["klruk"]
+    group_day = date(2026, 11, 24)
+    english = await access.lesson(s.english_lessons[group_day])
+    assert (english["on_date"], english["number"], english["room"]) == (group_day, 3, s.t.rooms["14"])
+    assert (english["group_name"], english["group_kind"], english["study_group"]) == ("5А англ. 1", "subgroup",
+                                                                                     s.english.owner)
+    # a subgroup's lesson takes its class's name, grade and class teacher
+    assert (english["class_name"], english["grade"], english["class_teacher"]) == ("5А", 5, s.people["klruk"])
+    assert english["year"] == lesson["year"] and english["teacher"] == s.people["other"]
+
+
 async def test_the_grading_system_is_the_most_specific_rule_or_five_points(db):
     s = await journal_school()
     systems = {r["code"]: r["id"] for r in await GradingSystem.select(GradingSystem.code, GradingSystem.id).run()}
