@@ -148,13 +148,21 @@ _LESSON_COLUMNS = ("id", "on_date", "number", "school_class", "study_group", "st
                    "group_kind", "grade", "class_teacher", "year", "year_closed_at", "year_name")
 
 
-async def lesson(lesson_id: int) -> dict:
+_LOCKED_LESSON_SQL = _LESSON_SQL.replace("SELECT l.id,", "SELECT pg_advisory_xact_lock({}) AS locked, l.id,", 1)
+
+
+async def lesson(lesson_id: int, *, lock: int | None = None) -> dict:
     """A lesson with its subject, class or group, grade, class teacher and year; ``NotFound``
     when there is none. One query, read as a tuple: every cell save starts here, and Piccolo's
-    own rows cost ≈ 0.2 ms of a save's ≈ 3 ms of CPU."""
+    own rows cost ≈ 0.2 ms of a save's ≈ 3 ms of CPU. With ``lock`` (PostgreSQL, inside a
+    transaction) the same statement takes that advisory lock, so that the next statement of the
+    transaction already reads after it."""
     if not 0 < lesson_id <= 2**31 - 1:
         raise NotFound()
-    rows = await fetch(_LESSON_SQL, lesson_id)
+    if lock is None:
+        rows = await fetch(_LESSON_SQL, lesson_id)
+    else:
+        rows = [r[1:] for r in await fetch(_LOCKED_LESSON_SQL, lock, lesson_id)]
     if not rows:
         raise NotFound()
     return dict(zip(_LESSON_COLUMNS, rows[0], strict=True))

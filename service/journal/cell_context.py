@@ -9,7 +9,8 @@ The branches (``union.branch``) and what they hold:
 1 the viewer's teaching load that day · 2 membership spans · 3 home schooling that takes a pupil
 out of this subject · 4 grading rules · 5 grading systems and their marks · 6 the year's journal
 settings · 7 the day's period and whether it is closed · 8 the kind of work and its weight ·
-9 absence notes of the day · 10 the cell lock."""
+9 absence notes of the day · 10 the cell lock · 11–12 the cell as stored (attendance, grades),
+when an earlier statement took its lock."""
 
 from __future__ import annotations
 
@@ -39,12 +40,15 @@ class Facts:
     work_kind: int = 0
     weight: Decimal = Decimal(1)
     notes: dict[int, str] = field(default_factory=dict)  # student → the kind of their day's note
+    cell: list[tuple] | None = None  # the student's cell as stored: (k, id, text, value, position)
 
 
 @cache
-def _sql(kind: str | None, one_student: bool, check_load: bool, lock: bool) -> tuple[str, list[str]]:
+def _sql(kind: str | None, one_student: bool, check_load: bool, lock: bool,
+         cell: bool = False) -> tuple[str, list[str]]:
     """The statement for a lesson of a class (``kind`` "c"), a group ("g") or an individual one
-    (None), and the names of its arguments in order."""
+    (None), and the names of its arguments in order; ``cell``: with the student's cell as
+    stored (branches 11 and 12)."""
     parts: list[tuple[str, list[str]]] = []
     if kind is not None:
         column = "school_class" if kind == "c" else "study_group"
@@ -90,17 +94,28 @@ def _sql(kind: str | None, one_student: bool, check_load: bool, lock: bool) -> t
     ]
     if lock:
         parts.append((branch(10, "FROM (SELECT pg_advisory_xact_lock({}) AS locked) x", WIDTH), ["lock"]))
+    if cell:
+        parts += [
+            (branch(11, "FROM attendance a WHERE a.lesson = {} AND a.student = {}", WIDTH, ints=["a.id"],
+                    texts=["a.kind"]), ["lesson", "student"]),
+            (branch(12, "FROM grade g WHERE g.lesson = {} AND g.student = {} AND g.removed_at IS NULL", WIDTH,
+                    ints=["g.id", "g.position"], texts=["g.mark", as_text("g.value")]), ["lesson", "student"]),
+        ]
     return " UNION ALL ".join(p for p, _ in parts), [n for _, names in parts for n in names]
 
 
 async def read(lesson: dict, ref: JournalRef | None, *, student: int | None, person: int | None,
-               check_load: bool, lock: bool) -> Facts:
+               check_load: bool, lock: bool, cell: bool = False) -> Facts:
     """The facts a write to ``lesson`` needs (for one ``student``, or for all when None). With
     ``lock`` (PostgreSQL, one student, inside the transaction) the cell's advisory lock is
-    taken by the same statement. One query."""
+    taken by the same statement. With ``cell`` (one student, whose cell's lock an earlier
+    statement of the transaction took — or SQLite, whose transaction holds the write lock) the
+    cell as stored comes too, as (k, id, text, value, position) rows in ``Facts.cell``. One
+    query."""
     lock = lock and student is not None and is_postgres()
+    cell = cell and student is not None
     sql, names = _sql(ref.kind if ref else None, student is not None, check_load and ref is not None and person is not None,
-                      lock)
+                      lock, cell)
     day = lesson["on_date"]
     grade = lesson["grade"] or 1
     values = {"owner": ref.owner if ref else None, "subject": lesson["subject"], "day": day,
@@ -114,6 +129,7 @@ async def read(lesson: dict, ref: JournalRef | None, *, student: int | None, per
     cuts: dict[int, list[tuple[date, date | None]]] = {}
     periods: list[tuple[str, bool]] = []
     notes: dict[int, tuple[int, str]] = {}
+    stored: list[tuple] = []
     for r in rows:
         k = r[K]
         if k == 2:
@@ -140,6 +156,10 @@ async def read(lesson: dict, ref: JournalRef | None, *, student: int | None, per
         elif k == 9:
             if r[I1] not in notes or notes[r[I1]][0] < r[I2]:
                 notes[r[I1]] = (r[I2], r[T1])
+        elif k == 11:
+            stored.append((0, r[I1], r[T1], None, 0))
+        elif k == 12:
+            stored.append((1, r[I1], r[T1], r[T2], r[I2]))
     for s in systems.values():  # marks in their order (position), as access.systems gives them
         s["marks"] = [m[1:] for m in sorted(s["marks"], key=lambda m: m[0])]
     facts.system = choose_system(ranked, systems)
@@ -152,6 +172,8 @@ async def read(lesson: dict, ref: JournalRef | None, *, student: int | None, per
             if not facts.spans[who]:
                 del facts.spans[who]
     facts.notes = {who: kind for who, (_, kind) in notes.items()}
+    if cell:
+        facts.cell = stored
     return facts
 
 

@@ -46,6 +46,27 @@ async def test_a_typed_cell_is_stored_and_read_back(db):
     assert [h["old"] for h in history] == ['{"text":""}', '{"text":"н 5"}']
 
 
+async def test_a_save_reads_its_cell_after_the_cells_lock_in_five_statements(db, monkeypatch):
+    """Issue 9 item 12: a save is the journal's hottest write. The lesson's statement takes the
+    cell's lock (PostgreSQL), the context's reads the cell after it; then the write, the audit
+    chain's head and the audit row — five statements, and the cell read is the stored one."""
+    from service.db import is_postgres
+    from tests.test_query_counts import counting
+
+    s = await journal_school()
+    t, p1 = teacher(s), s.people["pupil1"]
+    lesson = s.lessons[date(2026, 11, 23)]
+    await cells.do_save_cell(t, lesson, p1, "н 5", was="")
+    with counting(monkeypatch) as seen:
+        saved = await cells.do_save_cell(t, lesson, p1, "н 4", was="н 5")
+    assert saved.text == "н 4"
+    assert len(seen) == 5, seen
+    assert ("pg_advisory_xact_lock" in seen[0]) == is_postgres()  # the lesson's statement
+    # the stored cell it compared with was the real one: a stale «was» is still a conflict
+    with pytest.raises(cells.Conflict, match="сейчас в ней «н 4»"):
+        await cells.do_save_cell(t, lesson, p1, "3", was="н 5")
+
+
 async def test_the_later_of_two_writers_sees_the_conflict(db):
     s = await journal_school()
     t, p1 = teacher(s), s.people["pupil1"]
