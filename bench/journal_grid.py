@@ -56,6 +56,13 @@ def cpu_seconds(root: int) -> float:
     return total / tick
 
 
+def steal_seconds() -> float:
+    """CPU seconds the hypervisor gave to others while this machine wanted them (``steal`` of
+    /proc/stat, all cores): when it grows during a run, every figure of that run is pessimistic."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
 def _rows(cluster: Cluster, sql: str) -> list[list[str]]:
     out = cluster.psql(sql, DB)
     return [line.split("|") for line in out.strip().splitlines() if line]
@@ -197,21 +204,23 @@ def main(args) -> None:
                                        (f"journal grid {inproc['students']} × {inproc['lessons']} ({j['login']})", path, True),
                                        ("grid as JSON (API)", f"/journal/api/grid/{j['ref']}?period={j['period']}", True)]:
             run_wrk(base + url, cookie if with_cookie else "", 2, args.connections)  # warm up
-            before = cpu_seconds(server.pid), cpu_seconds(postmaster)
+            before = cpu_seconds(server.pid), cpu_seconds(postmaster), steal_seconds()
             r = run_wrk(base + url, cookie if with_cookie else "", args.seconds, args.connections)
             done = r["rps"] * args.seconds
+            r["steal"] = (steal_seconds() - before[2]) / (args.seconds * (os.cpu_count() or 1)) * 100
             r["service_ms"] = (cpu_seconds(server.pid) - before[0]) / done * 1000 if done else 0.0
             r["database_ms"] = (cpu_seconds(postmaster) - before[1]) / done * 1000 if done else 0.0
             results.append((name, url, r))
             print(f"{name:40} {r['rps']:8.0f} req/s  p50 {r['p50']}  p99 {r['p99']}  non-2xx {r['non2xx']}  "
-                  f"CPU/request: service {r['service_ms']:.2f} ms, database {r['database_ms']:.2f} ms", flush=True)
+                  f"CPU/request: service {r['service_ms']:.2f} ms, database {r['database_ms']:.2f} ms, "
+                  f"steal {r['steal']:.1f} %", flush=True)
     finally:
         if server:
             server.terminate()
             server.wait(timeout=10)
         cluster.stop()
     rows = "\n".join(f"| {n} | `{p}` | {r['rps']:.0f} | {r['p50']} | {r['p90']} | {r['p99']} | {r['non2xx']} | "
-                     f"{r['service_ms']:.2f} | {r['database_ms']:.2f} |" for n, p, r in results)
+                     f"{r['service_ms']:.2f} | {r['database_ms']:.2f} | {r['steal']:.1f} |" for n, p, r in results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         f"# Journal grid speed (PostgreSQL, {args.size} demo school)\n\n"
@@ -235,9 +244,10 @@ def main(args) -> None:
         "CPU per request: the CPU time (user + system) the service's processes and PostgreSQL's used "
         "during the run, divided by the requests answered; wrk's own is not counted. At 350 requests a "
         "second on 2 cores the service and the database together may spend 5.7 ms per request, less "
-        "what wrk uses.\n\n"
-        "| page | path | req/s | p50 | p90 | p99 | non-2xx | CPU ms/request: service | database |\n"
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
+        "what wrk uses. Steal: the share of the cores' time during the run that the hypervisor gave "
+        "to other machines (/proc/stat); above a few per cent the run is pessimistic.\n\n"
+        "| page | path | req/s | p50 | p90 | p99 | non-2xx | CPU ms/request: service | database | steal % |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         + rows + "\n", encoding="utf-8")
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.isolated import ROOT, TMP  # noqa: E402  (first: settings of its own)
-from bench.journal_grid import cpu_seconds  # noqa: E402
+from bench.journal_grid import cpu_seconds, steal_seconds  # noqa: E402
 from bench.pages import free_port  # noqa: E402
 from tests.pg import Cluster  # noqa: E402
 
@@ -165,15 +165,16 @@ def main(args) -> None:
         saves = 0
         postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
         for connections in args.connections:
-            before = cpu_seconds(server.pid), cpu_seconds(postmaster)
+            before = cpu_seconds(server.pid), cpu_seconds(postmaster), steal_seconds()
             r = run_wrk(base + "/journal/cell", cookie, args.seconds, connections, script)
+            r["steal"] = (steal_seconds() - before[2]) / (args.seconds * (os.cpu_count() or 1)) * 100
             saves += r["total"] - r["non2xx"]
             r["service_ms"] = (cpu_seconds(server.pid) - before[0]) / r["total"] * 1000 if r["total"] else 0.0
             r["database_ms"] = (cpu_seconds(postmaster) - before[1]) / r["total"] * 1000 if r["total"] else 0.0
             results.append((connections, r))
             print(f"{connections:3} connections: {r['rps']:7.0f} saves/s  p50 {r['p50']}  p99 {r['p99']}  "
                   f"non-2xx {r['non2xx']}  CPU/save: service {r['service_ms']:.2f} ms, "
-                  f"database {r['database_ms']:.2f} ms")
+                  f"database {r['database_ms']:.2f} ms, steal {r['steal']:.1f} %")
         server.terminate()
         server.wait(timeout=10)
         server = None
@@ -189,7 +190,7 @@ def main(args) -> None:
             server.wait(timeout=10)
         cluster.stop()
     rows = "\n".join(f"| {c} | {r['total']} | {r['rps']:.0f} | {r['p50']} | {r['p99']} | {r['non2xx']} | "
-                     f"{r['service_ms']:.2f} | {r['database_ms']:.2f} |" for c, r in results)
+                     f"{r['service_ms']:.2f} | {r['database_ms']:.2f} | {r['steal']:.1f} |" for c, r in results)
     before, after, saved = checks["audit"]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     text = (
@@ -205,9 +206,10 @@ def main(args) -> None:
         f"{ceiling['rps']:.0f} req/s at 50 connections.\n\n"
         "CPU per save: the CPU time (user + system) the service's processes and PostgreSQL's used during "
         "the run, divided by the saves answered; wrk's own is not counted. At 1,000 saves a second on 2 "
-        "cores both together may spend 2 ms per save, less what wrk uses.\n\n"
-        "| connections | saves | saves/s | p50 | p99 | non-2xx | CPU ms/save: service | database |\n"
-        "|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        "cores both together may spend 2 ms per save, less what wrk uses. Steal: the share of the "
+        "cores' time during the run that the hypervisor gave to other machines (/proc/stat).\n\n"
+        "| connections | saves | saves/s | p50 | p99 | non-2xx | CPU ms/save: service | database | steal % |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         + rows + f"\n\nAudit rows: {before} before, {after} after ({after - before} new; "
         f"{saved} «journal.cell_saved» in all). `ezh audit verify`: exit {checks['verify'][0]} — "
         + " / ".join(checks["verify"][1]) + "\n")
