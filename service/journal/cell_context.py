@@ -2,15 +2,15 @@
 spend nine round trips here): whether the viewer has the journal's teaching load that day, who
 belonged to the class or group that day (home schooling cut out), the journal's grading system,
 the school's lock rules and whether the day's period is closed, the kind of work new grades
-get, the class teacher's absence notes of the day — and, on PostgreSQL, the cell's advisory lock
-when one cell is written (taken first in the same statement; the cell itself is read after it).
+get, the class teacher's absence notes of the day — and, when one cell is written, that cell as
+stored (on PostgreSQL an earlier statement of the transaction, the lesson's, took the cell's
+advisory lock, so this one reads after it).
 
 The branches (``union.branch``) and what they hold:
 1 the viewer's teaching load that day · 2 membership spans · 3 home schooling that takes a pupil
 out of this subject · 4 grading rules · 5 grading systems and their marks · 6 the year's journal
 settings · 7 the day's period and whether it is closed · 8 the kind of work and its weight ·
-9 absence notes of the day · 10 the cell lock · 11–12 the cell as stored (attendance, grades),
-when an earlier statement took its lock."""
+9 absence notes of the day · 11–12 the cell as stored (attendance, grades)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 
-from service.db import fetch, is_postgres, lock_key
+from service.db import fetch
 from service.journal import rules
 from service.journal.access import JournalRef, choose_system, subtract
 from service.journal.union import as_text, branch, home_schooling_branch
@@ -44,8 +44,7 @@ class Facts:
 
 
 @cache
-def _sql(kind: str | None, one_student: bool, check_load: bool, lock: bool,
-         cell: bool = False) -> tuple[str, list[str]]:
+def _sql(kind: str | None, one_student: bool, check_load: bool, cell: bool) -> tuple[str, list[str]]:
     """The statement for a lesson of a class (``kind`` "c"), a group ("g") or an individual one
     (None), and the names of its arguments in order; ``cell``: with the student's cell as
     stored (branches 11 and 12)."""
@@ -92,8 +91,6 @@ def _sql(kind: str | None, one_student: bool, check_load: bool, lock: bool,
                    "AND n.removed_at IS NULL", WIDTH, ints=["n.student", "n.id"], texts=["n.kind"]),
          [*notes_args, "day", "day"]),
     ]
-    if lock:
-        parts.append((branch(10, "FROM (SELECT pg_advisory_xact_lock({}) AS locked) x", WIDTH), ["lock"]))
     if cell:
         parts += [
             (branch(11, "FROM attendance a WHERE a.lesson = {} AND a.student = {}", WIDTH, ints=["a.id"],
@@ -105,23 +102,19 @@ def _sql(kind: str | None, one_student: bool, check_load: bool, lock: bool,
 
 
 async def read(lesson: dict, ref: JournalRef | None, *, student: int | None, person: int | None,
-               check_load: bool, lock: bool, cell: bool = False) -> Facts:
+               check_load: bool, cell: bool = False) -> Facts:
     """The facts a write to ``lesson`` needs (for one ``student``, or for all when None). With
-    ``lock`` (PostgreSQL, one student, inside the transaction) the cell's advisory lock is
-    taken by the same statement. With ``cell`` (one student, whose cell's lock an earlier
-    statement of the transaction took — or SQLite, whose transaction holds the write lock) the
-    cell as stored comes too, as (k, id, text, value, position) rows in ``Facts.cell``. One
-    query."""
-    lock = lock and student is not None and is_postgres()
+    ``cell`` (one student, whose cell's lock an earlier statement of the transaction took — or
+    SQLite, whose transaction holds the write lock) the cell as stored comes too, as
+    (k, id, text, value, position) rows in ``Facts.cell``. One query."""
     cell = cell and student is not None
     sql, names = _sql(ref.kind if ref else None, student is not None, check_load and ref is not None and person is not None,
-                      lock, cell)
+                      cell)
     day = lesson["on_date"]
     grade = lesson["grade"] or 1
     values = {"owner": ref.owner if ref else None, "subject": lesson["subject"], "day": day,
               "student": student if student is not None else lesson.get("student"),
-              "person": person, "year": lesson["year"], "grade": grade, "lesson": lesson["id"],
-              "lock": lock_key(f"cell:{lesson['id']}:{student}")}
+              "person": person, "year": lesson["year"], "grade": grade, "lesson": lesson["id"]}
     rows = await fetch(sql, *(values[n] for n in names))
     facts = Facts()
     ranked: list[tuple[tuple, int]] = []

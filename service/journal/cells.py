@@ -117,8 +117,7 @@ async def lesson_context(viewer: Viewer, lesson_id: int, *, approved: bool = Fal
         raise NotFound()
     ref = access.ref_of_lesson(lesson)
     facts = await cell_context.read(lesson, ref, student=student, person=viewer.person_id,
-                                    check_load=not approved and not edit_all and not planned, lock=False,
-                                    cell=True)
+                                    check_load=not approved and not edit_all and not planned, cell=True)
     if not approved and not edit_all and not planned and not facts.may_write_by_load:
         raise NotFound()  # access.may_write, its teaching load read in the same query
     if lesson["year_closed_at"] is not None:
