@@ -63,6 +63,19 @@ def steal_seconds() -> float:
     return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
 
 
+def with_cpu(run, seconds: int, server: int, postmaster: int, count: str = "rps") -> dict:
+    """``run()`` (one wrk run of ``seconds``) with what each request cost: the CPU the service's
+    and PostgreSQL's process trees used during it, per request answered (``count``: the result's
+    key of requests per second, or of all requests), and the hypervisor's steal in per cent."""
+    before = cpu_seconds(server), cpu_seconds(postmaster), steal_seconds()
+    r = run()
+    done = r[count] * seconds if count == "rps" else r[count]
+    r["steal"] = (steal_seconds() - before[2]) / (seconds * (os.cpu_count() or 1)) * 100
+    r["service_ms"] = (cpu_seconds(server) - before[0]) / done * 1000 if done else 0.0
+    r["database_ms"] = (cpu_seconds(postmaster) - before[1]) / done * 1000 if done else 0.0
+    return r
+
+
 def _rows(cluster: Cluster, sql: str) -> list[list[str]]:
     out = cluster.psql(sql, DB)
     return [line.split("|") for line in out.strip().splitlines() if line]
@@ -204,12 +217,9 @@ def main(args) -> None:
                                        (f"journal grid {inproc['students']} × {inproc['lessons']} ({j['login']})", path, True),
                                        ("grid as JSON (API)", f"/journal/api/grid/{j['ref']}?period={j['period']}", True)]:
             run_wrk(base + url, cookie if with_cookie else "", 2, args.connections)  # warm up
-            before = cpu_seconds(server.pid), cpu_seconds(postmaster), steal_seconds()
-            r = run_wrk(base + url, cookie if with_cookie else "", args.seconds, args.connections)
-            done = r["rps"] * args.seconds
-            r["steal"] = (steal_seconds() - before[2]) / (args.seconds * (os.cpu_count() or 1)) * 100
-            r["service_ms"] = (cpu_seconds(server.pid) - before[0]) / done * 1000 if done else 0.0
-            r["database_ms"] = (cpu_seconds(postmaster) - before[1]) / done * 1000 if done else 0.0
+            r = with_cpu(lambda url=url, with_cookie=with_cookie: run_wrk(
+                base + url, cookie if with_cookie else "", args.seconds, args.connections),
+                args.seconds, server.pid, postmaster)
             results.append((name, url, r))
             print(f"{name:40} {r['rps']:8.0f} req/s  p50 {r['p50']}  p99 {r['p99']}  non-2xx {r['non2xx']}  "
                   f"CPU/request: service {r['service_ms']:.2f} ms, database {r['database_ms']:.2f} ms, "

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.isolated import ROOT, TMP  # noqa: E402  (first: settings of its own)
-from bench.journal_grid import cpu_seconds, steal_seconds  # noqa: E402
+from bench.journal_grid import with_cpu  # noqa: E402
 from bench.pages import free_port  # noqa: E402
 from tests.pg import Cluster  # noqa: E402
 
@@ -165,12 +165,10 @@ def main(args) -> None:
         saves = 0
         postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
         for connections in args.connections:
-            before = cpu_seconds(server.pid), cpu_seconds(postmaster), steal_seconds()
-            r = run_wrk(base + "/journal/cell", cookie, args.seconds, connections, script)
-            r["steal"] = (steal_seconds() - before[2]) / (args.seconds * (os.cpu_count() or 1)) * 100
+            r = with_cpu(lambda connections=connections: run_wrk(
+                base + "/journal/cell", cookie, args.seconds, connections, script),
+                args.seconds, server.pid, postmaster, count="total")
             saves += r["total"] - r["non2xx"]
-            r["service_ms"] = (cpu_seconds(server.pid) - before[0]) / r["total"] * 1000 if r["total"] else 0.0
-            r["database_ms"] = (cpu_seconds(postmaster) - before[1]) / r["total"] * 1000 if r["total"] else 0.0
             results.append((connections, r))
             print(f"{connections:3} connections: {r['rps']:7.0f} saves/s  p50 {r['p50']}  p99 {r['p99']}  "
                   f"non-2xx {r['non2xx']}  CPU/save: service {r['service_ms']:.2f} ms, "

@@ -623,6 +623,21 @@ def _verdict(ok: bool) -> str:
     return "✓" if ok else "✗ not met"
 
 
+def _reference_lines(r: dict) -> list[str]:
+    """The bare experiment the targets came from, as `bench/reference.py` measured it on this
+    machine in the same `make bench`: what the same routes without ezh reach here."""
+    ref = r.get("other", {}).get("reference")
+    if not ref or "runs" not in ref:
+        return []
+    runs, notes = ref["runs"], ref["notes"]
+    return ["", f"The bare reference (`bench/reference.py`, {ref['measured'][:16].replace('T', ' ')}: the experiment "
+            "of `../shared/perf-notes.md` without ezh, on these cores): hello "
+            f"{runs['hello']['rps']:.0f} req/s ({notes['hello']:,} where the targets were set), 30 × 45 grid "
+            f"{runs['grid']['rps']:.0f} ({notes['grid']}), grade save with its chained audit row "
+            f"{runs['save_50']['rps']:.0f} at 50 connections ({notes['save_50']}) and {runs['save_10']['rps']:.0f} at 10 "
+            f"({notes['save_10']})."]
+
+
 def report(r: dict, previous: dict | None) -> str:
     p = previous or {}
     pb, pe = p.get("lesson_break", {}), p.get("evening", {})
@@ -657,6 +672,7 @@ def report(r: dict, previous: dict | None) -> str:
         f"| peak memory, service + PostgreSQL | {_cmp(r['rss_mb']['total'], p.get('rss_mb', {}).get('total'), ' MB')} "
         f"(service {r['rss_mb']['service']:g}, database {r['rss_mb']['database']:g}) | < {TARGETS['rss_mb']} MB | "
         f"{_verdict(r['rss_mb']['total'] < TARGETS['rss_mb'])} | |",
+        *_reference_lines(r),
         "",
         "Each page alone, 50 connections, no think time (wrk, 2 threads):",
         "",

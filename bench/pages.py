@@ -28,11 +28,11 @@ from bench.isolated import ROOT, TMP  # noqa: E402  (first: settings of its own)
 from tests.pg import Cluster  # noqa: E402
 
 
-def wait_for(base: str, tries: int = 300) -> None:
+def wait_for(base: str, tries: int = 300, path: str = "/healthz") -> None:
     """Until the service at ``base`` answers its health check (a minute at most)."""
     for _ in range(tries):
         try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
+            urllib.request.urlopen(base + path, timeout=1)
             return
         except OSError:
             time.sleep(0.2)

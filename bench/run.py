@@ -31,6 +31,8 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "reports": ("reports.md", [], ["--size", "S", "--repeat", "1"]),
     "archive": ("archive.md", [], ["--size", "S"]),
     "backup": ("backup.md", [], []),
+    # the bare experiment the journal's targets came from, on this machine, just before the load
+    "reference": ("reference.md", [], ["--seconds", "2"]),
     # last: it gathers every bench's figures into bench/results/<date>.json and latest.json
     "load": ("load.md", [], ["--size", "S", "--seconds", "10", "--wrk-seconds", "2", "--teachers", "20",
                              "--families", "50"]),
