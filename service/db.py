@@ -33,6 +33,7 @@ from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from service.settings import PROJECT_ROOT
+from service.sqlite_engine import PooledSQLiteEngine
 
 
 class DatabaseUnavailable(Exception):
@@ -53,7 +54,7 @@ def engine_from_url(url: str) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
         # timeout: writers wait for each other instead of failing with "database is locked".
         with _quiet_piccolo():
-            return SQLiteEngine(path=str(path), timeout=30)
+            return PooledSQLiteEngine(path=str(path), timeout=30)
     parts = urlsplit(url)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     config: dict = {
@@ -101,6 +102,9 @@ def all_tables() -> list:
 def use_database(url: str) -> Engine:
     """Point every table (and Piccolo's engine finder) at the database ``url``."""
     conf = importlib.import_module("service.piccolo_conf")
+    old = Migration._meta.db
+    if isinstance(old, PooledSQLiteEngine):
+        old.close_idle_now()  # its kept connections would hold the old file open
     new = engine_from_url(url)
     conf.DB = new
     for table in all_tables():
@@ -129,6 +133,8 @@ async def close_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine) and db.pool is not None:
         await db.close_connection_pool()
+    elif isinstance(db, PooledSQLiteEngine):
+        await db.close_idle()
 
 
 @contextlib.asynccontextmanager

@@ -87,8 +87,10 @@ def test_deputy_adds_a_lesson_and_a_clash_is_refused(live_server, browser):
     # the class's grid: the same lesson at a free time is saved and shown in the cell
     page.goto(f"{live_server}/timetable/grid/{cell['version']}/class/{cell['class_id']}")
     _plus(page, *cell["free"]).click()
-    _fill_new_lesson(page, f"c{cell['class_id']}", cell["subject"], cell["teacher"])
-    page.wait_for_load_state("networkidle")
+    # saved, the answer sends the browser (htmx's HX-Redirect) to the grid again: wait for that
+    # page, or the next goto collides with it
+    with page.expect_navigation(timeout=60_000):
+        _fill_new_lesson(page, f"c{cell['class_id']}", cell["subject"], cell["teacher"])
     slot = database.execute("SELECT id FROM timetable_slot WHERE school_class = ? AND weekday = ? "
                             "AND number = ?", (cell["class_id"], *cell["free"])).fetchone()
     assert slot is not None and count() == before + 1
