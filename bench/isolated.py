@@ -20,3 +20,13 @@ for _key in [k for k in os.environ if k.startswith("EZH_")]:
 os.environ["EZH_CONFIG"] = os.devnull  # not /etc/ezh/ezh.toml, even where the machine has one
 os.environ["EZH_VAR_DIR"] = str(TMP / "var")
 os.environ["EZH_DATABASE_URL"] = f"sqlite:///{TMP / 'boot.sqlite3'}"
+
+
+# A service a bench starts logs as on the appliance: a JSON line for every request at INFO
+# (journald there, a file here), so that line's cost is in every figure measured under load.
+SERVICE_LOG_ENV = {"EZH_LOG_LEVEL": "INFO", "EZH_LOG_JSON": "true"}
+
+
+def service_log():
+    """The file a bench's service writes its log to (stderr), in the bench's temporary folder."""
+    return open(TMP / "service.log", "ab")  # noqa: SIM115 - the server process holds it to the end

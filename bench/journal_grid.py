@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.isolated import ROOT, TMP  # noqa: E402  (first: settings of its own)
+from bench.isolated import ROOT, SERVICE_LOG_ENV, TMP, service_log  # noqa: E402  (first: settings of its own)
 from bench.pages import free_port, run_wrk  # noqa: E402
 from bench.timetable_pages import _sign_in  # noqa: E402
 from tests.pg import Cluster  # noqa: E402
@@ -184,7 +184,7 @@ def main(args) -> None:
         cluster.psql(f"CREATE DATABASE {DB}")
         env = {k: v for k, v in os.environ.items() if not k.startswith("EZH_")}
         env.update({"EZH_CONFIG": os.devnull, "EZH_VAR_DIR": str(TMP / "var"),
-                    "EZH_DATABASE_URL": cluster.url(DB), "EZH_LOG_LEVEL": "WARNING",
+                    "EZH_DATABASE_URL": cluster.url(DB), **SERVICE_LOG_ENV,
                     "EZH_DATABASE_POOL_SIZE": "10"})
         cli = [sys.executable, "-m", "service.cli"]
         for step in (["migrate"], ["demo-data", "--size", args.size, "--allow-postgresql"]):
@@ -199,7 +199,7 @@ def main(args) -> None:
               f"{inproc['total']:.2f} ms median (p90 {inproc['p90']:.2f})", flush=True)
         port = free_port()
         server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2"],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=service_log())
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.isolated import ROOT, TMP  # noqa: E402  (first: settings of its own)
+from bench.isolated import ROOT, SERVICE_LOG_ENV, TMP, service_log  # noqa: E402  (first: settings of its own)
 from bench.journal_grid import with_cpu  # noqa: E402
 from bench.pages import free_port  # noqa: E402
 from tests.pg import Cluster  # noqa: E402
@@ -129,7 +129,7 @@ def main(args) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("EZH_")}
         env.update({"EZH_CONFIG": os.devnull, "EZH_VAR_DIR": str(TMP / "var"),
                     "EZH_DATABASE_URL": cluster.url("saves"),
-                    "EZH_LOG_LEVEL": "WARNING", "EZH_DATABASE_POOL_SIZE": str(args.pool)})
+                    **SERVICE_LOG_ENV, "EZH_DATABASE_POOL_SIZE": str(args.pool)})
         cli = [sys.executable, "-m", "service.cli"]
         for step in (["migrate"], ["demo-data", "--size", "L", "--allow-postgresql"]):
             subprocess.run([*cli, *step], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -139,7 +139,7 @@ def main(args) -> None:
             sys.exit(f"too few cells of «uchitel» in the last days: {len(cells)}")
         port = free_port()
         server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2"],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=service_log())
         base = f"http://127.0.0.1:{port}"
         for _ in range(300):
             try:

@@ -51,7 +51,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import figures  # noqa: E402
-from bench.isolated import ROOT, TMP  # noqa: E402  (first: settings of its own)
+from bench.isolated import ROOT, SERVICE_LOG_ENV, TMP, service_log  # noqa: E402  (first: settings of its own)
 from bench.pages import free_port, wait_for  # noqa: E402
 from tests.pg import Cluster  # noqa: E402
 
@@ -469,7 +469,7 @@ def main(args) -> dict:
         cluster.psql(f"CREATE DATABASE {DB}")
         env = {k: v for k, v in os.environ.items() if not k.startswith("EZH_")}
         env.update({"EZH_CONFIG": os.devnull, "EZH_VAR_DIR": str(TMP / "var"), "EZH_DATABASE_URL": cluster.url(DB),
-                    "EZH_LOG_LEVEL": "WARNING", "EZH_DATABASE_POOL_SIZE": str(args.pool)})
+                    **SERVICE_LOG_ENV, "EZH_DATABASE_POOL_SIZE": str(args.pool)})
         cli = [sys.executable, "-m", "service.cli"]
         started = time.monotonic()
         for step in (["migrate"], ["demo-data", "--size", args.size, "--allow-postgresql"]):
@@ -486,7 +486,7 @@ def main(args) -> dict:
         workers = os.cpu_count() or 2
         port = free_port()
         server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", str(workers)],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=service_log())
         base = f"http://127.0.0.1:{port}"
         wait_for(base)
         postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])

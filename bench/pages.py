@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.isolated import ROOT, TMP  # noqa: E402  (first: settings of its own)
+from bench.isolated import ROOT, SERVICE_LOG_ENV, TMP, service_log  # noqa: E402  (first: settings of its own)
 from tests.pg import Cluster  # noqa: E402
 
 
@@ -80,13 +80,13 @@ def main(args) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("EZH_")}
         env.update({"EZH_CONFIG": os.devnull, "EZH_VAR_DIR": str(TMP / "var"),
                     "EZH_DATABASE_URL": cluster.url("pages"),
-                    "EZH_LOG_LEVEL": "WARNING", "EZH_DATABASE_POOL_SIZE": "10"})
+                    **SERVICE_LOG_ENV, "EZH_DATABASE_POOL_SIZE": "10"})
         cli = [sys.executable, "-m", "service.cli"]
         for step in (["migrate"], ["demo-data", "--size", args.size, "--allow-postgresql"]):
             subprocess.run([*cli, *step], cwd=ROOT, env=env, check=True, capture_output=True)
         port = free_port()
         server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2"],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=service_log())
         base = f"http://127.0.0.1:{port}"
         wait_for(base)
         cookie, class_path = _sign_in(base, "klruk", "demo-ezh-2026")
